@@ -1,0 +1,5 @@
+"""Constants for the eWeLink integration."""
+
+from typing import Final
+
+DOMAIN: Final = "ewelink"

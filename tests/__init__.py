@@ -1,0 +1,1 @@
+"""Tests for the eWeLink integration, its protocol packages and the simulator."""

@@ -1,0 +1,142 @@
+"""Smoke tests: Home Assistant loads this repository's integration and its metadata is sound."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import re
+import struct
+from typing import Any
+
+from homeassistant import config_entries
+from homeassistant.core import HomeAssistant
+from homeassistant.loader import async_get_integration
+import yaml
+
+from custom_components.ewelink.const import DOMAIN
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGE = REPO / "custom_components" / DOMAIN
+
+# The 54 rules of the Integration Quality Scale (ha-2026.md §2).
+QUALITY_RULES = {
+    "action-setup", "appropriate-polling", "brands", "common-modules", "config-flow-test-coverage",
+    "config-flow", "dependency-transparency", "docs-actions", "docs-conditions",
+    "docs-high-level-description", "docs-installation-instructions", "docs-removal-instructions",
+    "docs-triggers", "entity-event-setup", "entity-unique-id", "has-entity-name", "runtime-data",
+    "test-before-configure", "test-before-setup", "unique-config-entry",
+    "action-exceptions", "config-entry-unloading", "docs-configuration-parameters",
+    "docs-installation-parameters", "entity-unavailable", "integration-owner", "log-when-unavailable",
+    "parallel-updates", "reauthentication-flow", "test-coverage",
+    "devices", "diagnostics", "discovery-update-info", "discovery", "docs-data-update", "docs-examples",
+    "docs-known-limitations", "docs-supported-devices", "docs-supported-functions",
+    "docs-troubleshooting", "docs-use-cases", "dynamic-devices", "entity-category",
+    "entity-device-class", "entity-disabled-by-default", "entity-translations",
+    "exception-translations", "icon-translations", "reconfiguration-flow", "repair-issues",
+    "stale-devices",
+    "async-dependency", "inject-websession", "strict-typing",
+}  # fmt: skip
+
+
+def _manifest() -> dict[str, Any]:
+    return json.loads((PACKAGE / "manifest.json").read_text())
+
+
+def _translations() -> dict[str, Any]:
+    return json.loads((PACKAGE / "translations" / "en.json").read_text())
+
+
+async def test_integration_loads_from_this_repository(hass: HomeAssistant) -> None:
+    """HA finds the integration in this checkout, not in the test plugin's config dir."""
+    integration = await async_get_integration(hass, DOMAIN)
+    assert integration.file_path == PACKAGE
+    assert integration.version is not None
+    assert str(integration.version) == _manifest()["version"]
+    assert integration.config_flow is True
+
+
+async def test_config_flow_handler_registered(hass: HomeAssistant) -> None:
+    """Starting a flow for the domain reaches our handler."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["handler"] == DOMAIN
+    assert result["step_id"] == "user"
+    handler = config_entries.HANDLERS[DOMAIN]
+    assert handler.__module__ == "custom_components.ewelink.config_flow"
+
+
+def test_manifest_is_valid_for_hassfest_and_hacs() -> None:
+    """Required keys are present and sorted: domain, name, then alphabetical."""
+    manifest = _manifest()
+    keys = list(manifest)
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:])
+    for key in ("codeowners", "documentation", "issue_tracker", "version", "iot_class"):
+        assert manifest[key], key
+    assert manifest["domain"] == DOMAIN == PACKAGE.name
+    assert manifest["iot_class"] == "cloud_push"
+    assert manifest["integration_type"] == "hub"
+    assert manifest["config_flow"] is True
+    assert manifest["requirements"] == []
+    assert manifest["documentation"].startswith("https://")
+    hacs = json.loads((REPO / "hacs.json").read_text())
+    assert hacs["name"] == manifest["name"]
+    assert re.fullmatch(r"\d{4}\.\d+\.\d+", hacs["homeassistant"])
+
+
+def test_translations_follow_hassfest_rules() -> None:
+    """No URLs, HTML, stray whitespace or bad keys; every form field is described."""
+    strings = _translations()
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                assert re.fullmatch(r"[a-z0-9_-]+", key), f"{path}.{key}"
+                walk(value, f"{path}.{key}")
+        else:
+            assert isinstance(node, str), path
+            assert node == node.strip(), path
+            assert node, path
+            assert "://" not in node, f"{path} contains a URL"
+            assert not re.search(r"<[a-z/][^>]*>", node), f"{path} contains HTML"
+
+    walk(strings, "")
+    for section in ("config", "options", "config_subentries"):
+        groups = [strings.get(section, {})]
+        if section == "config_subentries":
+            groups = list(strings.get(section, {}).values())
+        for group in groups:
+            for step_id, step in group.get("step", {}).items():
+                data = step.get("data", {})
+                described = step.get("data_description", {})
+                assert set(described) <= set(data), step_id
+                assert set(data) == set(described), (
+                    f"{step_id}: every field needs a data_description"
+                )
+
+
+def test_quality_scale_lists_every_rule() -> None:
+    """quality_scale.yaml names all 54 rules; exempt ones say why."""
+    rules = yaml.safe_load((PACKAGE / "quality_scale.yaml").read_text())["rules"]
+    assert set(rules) == QUALITY_RULES
+    for rule, value in rules.items():
+        status = value if isinstance(value, str) else value["status"]
+        assert status in {"done", "todo", "exempt"}, rule
+        if status == "exempt":
+            assert value["comment"], rule
+
+
+def test_brand_icons_have_the_required_sizes() -> None:
+    """brand/icon.png is 256x256 and icon@2x.png 512x512 (PNG header)."""
+    for name, size in (("icon.png", 256), ("icon@2x.png", 512)):
+        data = (PACKAGE / "brand" / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", data[16:24])
+        assert (width, height) == (size, size), name
+
+
+def test_icons_json_parses() -> None:
+    """icons.json is valid JSON with an entity section."""
+    icons = json.loads((PACKAGE / "icons.json").read_text())
+    assert isinstance(icons.get("entity"), dict)
