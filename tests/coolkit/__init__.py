@@ -1,0 +1,1 @@
+"""Tests of the CoolKit cloud client."""
