@@ -9,6 +9,7 @@ from custom_components.ewelink.pairing import (
     InvalidPairingInputError,
     PairingError,
     WifiCredentials,
+    esptouch_provision,
     format_mac,
     parse_bssid,
     validate_password,
@@ -137,3 +138,32 @@ def test_port_valid() -> None:
     assert validate_port(443) == 443
     assert validate_port(1) == 1
     assert validate_port(65535) == 65535
+
+
+# No socket_enabled fixture in this module: opening any socket would fail these tests, which
+# proves that esptouch_provision validates everything before it touches the network.
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({"ssid": ""}, ErrorReason.SSID_EMPTY),
+        ({"password": "short"}, ErrorReason.PASSWORD_LENGTH),
+        ({"bssid": "zz"}, ErrorReason.BSSID_INVALID),
+        ({"sender_ip": "localhost"}, ErrorReason.IP_INVALID),
+        ({"target": "somewhere"}, ErrorReason.TARGET_INVALID),
+        ({"port": 0}, ErrorReason.PORT_INVALID),
+        ({"ack_port": 70000}, ErrorReason.PORT_INVALID),
+    ],
+)
+async def test_provision_validates_before_opening_sockets(
+    kwargs: dict[str, object], reason: ErrorReason
+) -> None:
+    arguments: dict[str, object] = {
+        "ssid": "MyWiFi",
+        "password": "12345678",
+        "bssid": None,
+        "sender_ip": "192.168.1.100",
+    }
+    arguments.update(kwargs)
+    with pytest.raises(InvalidPairingInputError) as err:
+        await esptouch_provision(**arguments)  # type: ignore[arg-type]
+    assert err.value.reason == reason

@@ -27,6 +27,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 import errno
 import ipaddress
+import itertools
 import logging
 import socket
 from types import TracebackType
@@ -113,13 +114,11 @@ def validate_target(target: str) -> str:
 
 
 def destination_addresses(target: str) -> Iterator[str]:
-    """Yield the destination address for each guide round / datum item."""
+    """Validate ``target`` now and return the destination for each guide round / datum item."""
     target = validate_target(target)
     if target == MULTICAST:
-        yield from multicast_addresses()
-        return
-    while True:
-        yield target
+        return multicast_addresses()
+    return itertools.repeat(target)
 
 
 def subnet_broadcast_address(interface: str) -> str:
