@@ -1,19 +1,375 @@
-"""Config flow for eWeLink."""
+"""Config flow: sign in with eWeLink (OAuth2) or with an account and password."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+import logging
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.core import callback
+from homeassistant.helpers import config_entry_oauth2_flow
+from homeassistant.helpers.selector import (
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import probatio as vol
 
-from .const import DOMAIN
+from .api import create_client
+from .application_credentials import EwelinkOAuth2Implementation
+from .const import (
+    AUTH_OAUTH,
+    AUTH_PASSWORD,
+    CONF_ACCOUNT,
+    CONF_APP_ID,
+    CONF_APP_SECRET,
+    CONF_AUTH_IMPLEMENTATION,
+    CONF_AUTH_TYPE,
+    CONF_COUNTRY_CODE,
+    CONF_HOMES,
+    CONF_REGION,
+    CONF_SERVER,
+    CONF_TOKEN,
+    CONF_USER_APIKEY,
+    DOMAIN,
+    LOGGER,
+)
+from .coolkit import (
+    AppNotPermittedError,
+    CoolkitClient,
+    CoolkitConnectionError,
+    InvalidAppCredentialsError,
+    InvalidCredentialsError,
+    OAuthCodeError,
+    RateLimitedError,
+    RegionError,
+    Servers,
+    Tokens,
+    UserInfo,
+)
+from .coordinator import EwelinkConfigEntry
+
+CONF_PASSWORD = "password"
+
+_TEXT = TextSelector()
+_SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+_ACCOUNT = TextSelector(TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="username"))
+_PASSWORD = TextSelector(
+    TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
+)
+_URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+
+APP_SCHEMA = {vol.Required(CONF_APP_ID): _TEXT, vol.Required(CONF_APP_SECRET): _SECRET}
+PASSWORD_SCHEMA = vol.Schema(
+    {
+        **APP_SCHEMA,
+        vol.Required(CONF_ACCOUNT): _ACCOUNT,
+        vol.Required(CONF_PASSWORD): _PASSWORD,
+        vol.Required(CONF_COUNTRY_CODE): _TEXT,
+    }
+)
 
 
-class EwelinkConfigFlow(ConfigFlow, domain=DOMAIN):
+def _error_key(err: Exception) -> str:
+    """Map a client error to a translated form error or abort reason."""
+    if isinstance(err, InvalidCredentialsError):
+        return "invalid_auth"
+    if isinstance(err, InvalidAppCredentialsError):
+        return "invalid_app_credentials"
+    if isinstance(err, AppNotPermittedError):
+        return "app_not_permitted"
+    if isinstance(err, RateLimitedError):
+        return "rate_limited"
+    if isinstance(err, OAuthCodeError):
+        return "oauth_code_invalid"
+    if isinstance(err, CoolkitConnectionError | RegionError):
+        return "cannot_connect"
+    LOGGER.exception("Unexpected error while signing in to eWeLink", exc_info=err)
+    return "unknown"
+
+
+class EwelinkConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMAIN):
     """Sign in to an eWeLink account."""
 
+    DOMAIN = DOMAIN
     VERSION = 1
 
+    def __init__(self) -> None:
+        """Start with CoolKit's own servers."""
+        super().__init__()
+        self._server: str | None = None
+
+    @property
+    def logger(self) -> logging.Logger:
+        """Return the logger of the OAuth2 helper."""
+        return LOGGER
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> EwelinkOptionsFlow:
+        """Return the options flow."""
+        return EwelinkOptionsFlow()
+
+    # -- user ----------------------------------------------------------------------------
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Start: choose how to sign in."""
-        return self.async_show_menu(step_id="user", menu_options=["oauth", "password"])
+        """Offer OAuth2, password sign-in and, for advanced users, a custom server."""
+        options = ["oauth", "password"] if self._server else ["oauth", "password", "server"]
+        return self.async_show_menu(
+            step_id="user",
+            menu_options=options,
+            description_placeholders={"server": self._server or "eWeLink"},
+        )
+
+    async def async_step_server(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Point the integration at a custom server (the project's simulator)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                self._server = Servers(user_input[CONF_SERVER].strip()).custom_base
+            except ValueError:
+                errors[CONF_SERVER] = "invalid_server"
+            else:
+                return await self.async_step_user()
+        return self.async_show_form(
+            step_id="server",
+            data_schema=vol.Schema({vol.Required(CONF_SERVER): _URL}),
+            errors=errors,
+        )
+
+    async def async_step_oauth(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Sign in on eWeLink's page with the user's own app (application credentials)."""
+        return await self.async_step_pick_implementation()
+
+    async def async_step_password(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Sign in with app credentials, e-mail or phone number and password."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            result = await self._async_password_login(user_input)
+            if isinstance(result, str):
+                errors["base"] = result
+            else:
+                return await self._async_finish(*result)
+        return self.async_show_form(
+            step_id="password",
+            data_schema=self.add_suggested_values_to_schema(PASSWORD_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def _async_password_login(
+        self, user_input: Mapping[str, Any]
+    ) -> tuple[UserInfo, dict[str, Any]] | str:
+        """Sign in; return the user and the entry data, or an error key."""
+        client = create_client(
+            self.hass, user_input[CONF_APP_ID].strip(), user_input[CONF_APP_SECRET].strip(),
+            server=self._server,
+        )  # fmt: skip
+        try:
+            login = await client.login(
+                user_input[CONF_ACCOUNT], user_input[CONF_PASSWORD], user_input[CONF_COUNTRY_CODE]
+            )
+        except Exception as err:  # noqa: BLE001  mapped to a form error, unknown ones logged
+            return _error_key(err)
+        return login.user, {
+            CONF_AUTH_TYPE: AUTH_PASSWORD,
+            CONF_APP_ID: client.app_id,
+            CONF_APP_SECRET: user_input[CONF_APP_SECRET].strip(),
+            CONF_ACCOUNT: user_input[CONF_ACCOUNT].strip(),
+            CONF_COUNTRY_CODE: user_input[CONF_COUNTRY_CODE].strip(),
+            **self._session_data(client, login.user),
+        }
+
+    def _session_data(self, client: CoolkitClient, user: UserInfo) -> dict[str, Any]:
+        if client.tokens is None:  # pragma: no cover - a successful sign-in always sets them
+            raise CoolkitConnectionError("no tokens after sign-in")
+        return {
+            CONF_SERVER: self._server,
+            CONF_REGION: client.region,
+            CONF_USER_APIKEY: user.apikey,
+            CONF_TOKEN: client.tokens.as_dict(),
+        }
+
+    async def _async_finish(self, user: UserInfo, data: dict[str, Any]) -> ConfigFlowResult:
+        """Create the entry, or update it in a reauth/reconfigure flow (same account only)."""
+        await self.async_set_unique_id(user.apikey)
+        if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+            self._abort_if_unique_id_mismatch()
+            entry = (
+                self._get_reauth_entry()
+                if self.source == SOURCE_REAUTH
+                else self._get_reconfigure_entry()
+            )
+            return self.async_update_reload_and_abort(entry, data=data)
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(title=user.account, data=data)
+
+    # -- OAuth2 --------------------------------------------------------------------------
+
+    async def async_generate_authorize_url(self) -> str:
+        """Build the authorization URL on the chosen server."""
+        if isinstance(self.flow_impl, EwelinkOAuth2Implementation):
+            self.flow_impl.servers = Servers(self._server)
+        return await super().async_generate_authorize_url()
+
+    async def async_step_creation(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Exchange the code with CoolKit's errors mapped to translated aborts."""
+        try:
+            token = await self.flow_impl.async_resolve_external_data(self.external_data)
+        except Exception as err:  # noqa: BLE001  mapped to an abort, unknown ones logged
+            return self.async_abort(reason=_error_key(err))
+        return await self.async_oauth_create_entry(
+            {CONF_AUTH_IMPLEMENTATION: self.flow_impl.domain, CONF_TOKEN: token}
+        )
+
+    async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
+        """Learn the account behind the tokens, then create or update the entry."""
+        implementation = self.flow_impl
+        if not isinstance(implementation, EwelinkOAuth2Implementation):  # pragma: no cover
+            return self.async_abort(reason="oauth_error")
+        token = data[CONF_TOKEN]
+        client = create_client(
+            self.hass,
+            implementation.client_id,
+            implementation.client_secret,
+            server=self._server,
+            region=token["region"],
+            tokens=Tokens.from_dict(token),
+        )
+        try:
+            user = await client.get_account()
+        except Exception as err:  # noqa: BLE001  mapped to an abort, unknown ones logged
+            return self.async_abort(reason=_error_key(err))
+        return await self._async_finish(
+            user,
+            {
+                CONF_AUTH_TYPE: AUTH_OAUTH,
+                CONF_AUTH_IMPLEMENTATION: data[CONF_AUTH_IMPLEMENTATION],
+                CONF_ACCOUNT: user.account,
+                **self._session_data(client, user),
+            },
+        )
+
+    # -- reauth --------------------------------------------------------------------------
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The session cannot be renewed: sign in again the way the entry was created."""
+        self._server = entry_data.get(CONF_SERVER)
+        if entry_data[CONF_AUTH_TYPE] == AUTH_OAUTH:
+            return await self.async_step_reauth_oauth()
+        return await self.async_step_reauth_password()
+
+    async def async_step_reauth_oauth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm, then sign in on eWeLink's page again."""
+        if user_input is None:
+            return self.async_show_form(
+                step_id="reauth_oauth",
+                description_placeholders={"account": self._get_reauth_entry().title},
+            )
+        return await self.async_step_pick_implementation()
+
+    async def async_step_reauth_password(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the password again."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            result = await self._async_password_login({**entry.data, **user_input})
+            if isinstance(result, str):
+                errors["base"] = result
+            else:
+                return await self._async_finish(*result)
+        return self.async_show_form(
+            step_id="reauth_password",
+            data_schema=vol.Schema({vol.Required(CONF_PASSWORD): _PASSWORD}),
+            description_placeholders={"account": entry.data[CONF_ACCOUNT]},
+            errors=errors,
+        )
+
+    # -- reconfigure ---------------------------------------------------------------------
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the app credentials of the account."""
+        entry = self._get_reconfigure_entry()
+        self._server = entry.data.get(CONF_SERVER)
+        if entry.data[CONF_AUTH_TYPE] == AUTH_OAUTH:
+            return await self.async_step_reconfigure_oauth()
+        return await self.async_step_reconfigure_password()
+
+    async def async_step_reconfigure_oauth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick (or add) other application credentials, then sign in again."""
+        if user_input is None:
+            return self.async_show_form(step_id="reconfigure_oauth")
+        return await self.async_step_pick_implementation()
+
+    async def async_step_reconfigure_password(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Enter a new app ID and secret; the password proves the account."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            result = await self._async_password_login({**entry.data, **user_input})
+            if isinstance(result, str):
+                errors["base"] = result
+            else:
+                return await self._async_finish(*result)
+        schema = vol.Schema({**APP_SCHEMA, vol.Required(CONF_PASSWORD): _PASSWORD})
+        return self.async_show_form(
+            step_id="reconfigure_password",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or {CONF_APP_ID: entry.data[CONF_APP_ID]}
+            ),
+            description_placeholders={"account": entry.data[CONF_ACCOUNT]},
+            errors=errors,
+        )
+
+
+class EwelinkOptionsFlow(OptionsFlowWithReload):
+    """Choose which homes of the account to include."""
+
+    config_entry: EwelinkConfigEntry
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Pick the homes (none picked means all of them)."""
+        if user_input is not None:
+            return self.async_create_entry(data={CONF_HOMES: user_input.get(CONF_HOMES, [])})
+        if self.config_entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="not_loaded")
+        families = self.config_entry.runtime_data.coordinator.families
+        options = [
+            SelectOptionDict(value=family.id, label=family.name or family.id)
+            for family in sorted(families.values(), key=lambda f: f.index)
+        ]
+        schema = vol.Schema(
+            {
+                vol.Optional(CONF_HOMES): SelectSelector(
+                    SelectSelectorConfig(options=options, multiple=True)
+                )
+            }
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(schema, self.config_entry.options),
+        )

@@ -4,7 +4,7 @@ Pure asyncio + aiohttp; nothing here imports Home Assistant.
 """
 
 from .client import CoolkitClient, Dispatch, LoginResult
-from .const import CLOUD, REGIONS, Servers, region_for_country_code
+from .const import CLOUD, OAUTH_PAGE, REGIONS, Servers, region_for_country_code
 from .errors import (
     AppNotPermittedError,
     AuthError,
@@ -23,13 +23,23 @@ from .errors import (
     RegionError,
     SessionTakenOverError,
 )
-from .models import DeviceEvent, DeviceOnline, DeviceUpdate, Family, Thing, Tokens, UserInfo
+from .models import (
+    DeviceEvent,
+    DeviceOnline,
+    DeviceUpdate,
+    Family,
+    Thing,
+    Tokens,
+    UserInfo,
+    merge_params,
+)
 from .ratelimit import RateLimiter
 from .signing import device_digest, sign
 from .ws import ConnectionState, ConnectionStats, LongConnection
 
 __all__ = [
     "CLOUD",
+    "OAUTH_PAGE",
     "REGIONS",
     "AppNotPermittedError",
     "AuthError",
@@ -63,6 +73,7 @@ __all__ = [
     "Tokens",
     "UserInfo",
     "device_digest",
+    "merge_params",
     "region_for_country_code",
     "sign",
 ]

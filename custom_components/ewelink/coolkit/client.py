@@ -103,7 +103,7 @@ class CoolkitClient:
         self.region = region
         self.tokens = tokens
         self.user_apikey = user_apikey
-        self._on_tokens = on_tokens
+        self.on_tokens: TokensCallback | None = on_tokens
         self._limiter = rate_limiter or RateLimiter()
         self._lifetimes: dict[str, float] = {}
         if access_lifetime is not None:
@@ -253,8 +253,8 @@ class CoolkitClient:
 
     def _set_tokens(self, tokens: Tokens) -> None:
         self.tokens = tokens
-        if self._on_tokens is not None:
-            self._on_tokens(tokens)
+        if self.on_tokens is not None:
+            self.on_tokens(tokens)
 
     async def logout(self) -> None:
         """End the session (only on explicit removal)."""
@@ -272,6 +272,22 @@ class CoolkitClient:
         self.region = _known_region(data.get("region"), self.region)
         self.user_apikey = user.apikey
         return user
+
+    async def get_account(self) -> UserInfo:
+        """Return the signed-in user; after OAuth this is how the user apikey is learnt.
+
+        The profile may be refused to OAuth-only app IDs (§4.2, inference); the home list
+        carries the user apikey too, so fall back on it.
+        """
+        try:
+            return await self.get_profile()
+        except AppNotPermittedError:
+            _LOGGER.debug("Profile refused to this app ID; taking the apikey from the homes")
+        for family in await self.get_families():
+            if family.apikey:
+                self.user_apikey = family.apikey
+                return UserInfo(apikey=family.apikey)
+        raise CoolkitConnectionError("the account's apikey could not be found")
 
     async def get_families(self) -> list[Family]:
         """Return the account's homes."""

@@ -114,6 +114,7 @@ class Family:
     name: str
     rooms: Mapping[str, str]  # room id -> name
     index: int = 0
+    apikey: str | None = field(default=None, repr=False)  # the user's apikey (§4.2 fallback)
 
     @classmethod
     def from_api(cls, item: Mapping[str, Any]) -> Family:
@@ -129,6 +130,7 @@ class Family:
             name=str(item.get("name") or ""),
             rooms=rooms,
             index=index if isinstance(index, int) else 0,
+            apikey=_str_or_none(item.get("apikey")),
         )
 
 
@@ -236,3 +238,28 @@ class DeviceOnline:
 
 
 type DeviceEvent = DeviceUpdate | DeviceOnline
+
+
+# Arrays whose items are keyed by `outlet`; pushes may carry only the changed channels (§13.6).
+_CHANNEL_ARRAYS = frozenset({"switches", "configure", "pulses"})
+
+
+def merge_params(state: dict[str, Any], update: Mapping[str, Any]) -> None:
+    """Merge pushed params into a device's state in place; channel arrays merge by `outlet`."""
+    for key, value in update.items():
+        current = state.get(key)
+        if key in _CHANNEL_ARRAYS and isinstance(value, list) and isinstance(current, list):
+            by_outlet = {item.get("outlet"): item for item in current if isinstance(item, Mapping)}
+            for item in value:
+                if isinstance(item, Mapping) and "outlet" in item:
+                    previous = by_outlet.get(item["outlet"])
+                    by_outlet[item["outlet"]] = {**previous, **item} if previous else dict(item)
+            state[key] = sorted(
+                by_outlet.values(), key=lambda item: _outlet_sort_key(item.get("outlet"))
+            )
+        else:
+            state[key] = value
+
+
+def _outlet_sort_key(outlet: object) -> int:
+    return outlet if isinstance(outlet, int) else 1 << 30

@@ -1,0 +1,111 @@
+"""Base entity: one device of the account, updated by that device's pushes only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import DOMAIN
+from .coolkit import Thing
+from .coordinator import EwelinkCoordinator
+
+
+@dataclass(frozen=True, kw_only=True)
+class EwelinkEntityDescription(EntityDescription):
+    """What every eWeLink entity description has: the param it reads, the devices it fits."""
+
+    param: str
+    exists_fn: Callable[[Thing], bool]
+    channel: int | None = None
+
+
+class EwelinkEntity(CoordinatorEntity[EwelinkCoordinator]):
+    """An entity of one eWeLink device."""
+
+    _attr_has_entity_name = True
+    entity_description: EwelinkEntityDescription
+
+    def __init__(
+        self,
+        coordinator: EwelinkCoordinator,
+        thing: Thing,
+        description: EwelinkEntityDescription,
+    ) -> None:
+        """Link the entity to its device (registered by the coordinator)."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self.deviceid = thing.deviceid
+        self._attr_unique_id = f"{thing.deviceid}_{description.key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, thing.deviceid)})
+        if description.channel is not None:
+            self._attr_translation_placeholders = {"channel": str(description.channel + 1)}
+
+    @property
+    def thing(self) -> Thing:
+        """Return the device's current state."""
+        return self.coordinator.data[self.deviceid]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Return the device's current params."""
+        return self.thing.params
+
+    @property
+    def available(self) -> bool:
+        """Available while the long connection is up and the device is online."""
+        return (
+            self.coordinator.connected
+            and self.deviceid in self.coordinator.data
+            and self.thing.online
+        )
+
+    async def async_added_to_hass(self) -> None:
+        """Listen to this device's pushes (not to every message of the account)."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.coordinator.async_subscribe_device(self.deviceid, self._handle_device_push)
+        )
+
+    @callback
+    def _handle_device_push(self) -> None:
+        self.async_write_ha_state()
+
+    async def async_send(self, params: dict[str, Any]) -> None:
+        """Send a command to the device."""
+        await self.coordinator.async_send(self.deviceid, params)
+
+
+def async_add_device_entities[DescriptionT: EwelinkEntityDescription](
+    coordinator: EwelinkCoordinator,
+    async_add_entities: Callable[[list[EwelinkEntity]], None],
+    descriptions: tuple[DescriptionT, ...],
+    factory: Callable[[EwelinkCoordinator, Thing, DescriptionT], EwelinkEntity],
+) -> Callable[[], None]:
+    """Add entities for the devices present now and for every device that appears later.
+
+    Returns the listener's unsubscribe callback (pass it to `entry.async_on_unload`).
+    """
+    known: set[str] = set()
+
+    @callback
+    def add_new_devices() -> None:
+        known.intersection_update(coordinator.data)
+        entities = [
+            factory(coordinator, thing, description)
+            for deviceid, thing in coordinator.data.items()
+            if deviceid not in known
+            for description in descriptions
+            if description.exists_fn(thing)
+        ]
+        known.update(coordinator.data)
+        if entities:
+            async_add_entities(entities)
+
+    add_new_devices()
+    return coordinator.async_add_listener(add_new_devices)
