@@ -24,6 +24,7 @@ from .ap import (
     ap_provision,
     bind_digest,
     device_dispatch_host,
+    validate_server,
 )
 from .errors import (
     DeviceApError,
@@ -56,6 +57,7 @@ from .esptouch import (
 )
 from .esptouch_net import (
     BROADCAST,
+    DEFAULT_ACK_BIND,
     DEFAULT_ACK_PORT,
     DEFAULT_PORT,
     MULTICAST,
@@ -66,12 +68,15 @@ from .esptouch_net import (
     multicast_addresses,
     send_esptouch,
     subnet_broadcast_address,
+    validate_target,
 )
 from .validation import (
     WifiCredentials,
     format_mac,
     parse_bssid,
+    validate_ipv4,
     validate_password,
+    validate_port,
     validate_ssid,
     validate_wifi_credentials,
     wifi_credentials_errors,
@@ -79,6 +84,7 @@ from .validation import (
 
 __all__ = [
     "BROADCAST",
+    "DEFAULT_ACK_BIND",
     "DEFAULT_ACK_PORT",
     "DEFAULT_DEVICE_HOST",
     "DEFAULT_DEVICE_PORT",
@@ -125,8 +131,12 @@ __all__ = [
     "parse_bssid",
     "send_esptouch",
     "subnet_broadcast_address",
+    "validate_ipv4",
     "validate_password",
+    "validate_port",
+    "validate_server",
     "validate_ssid",
+    "validate_target",
     "validate_wifi_credentials",
     "wifi_credentials_errors",
 ]

@@ -17,6 +17,7 @@ form's ``errors`` dict) or :func:`validate_wifi_credentials` (raises the first p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 import ipaddress
 import re
@@ -173,24 +174,26 @@ def wifi_credentials_errors(
 ) -> dict[str, ErrorReason]:
     """Return ``{field: reason}`` for every invalid field (empty when all are valid).
 
-    Suitable as the ``errors`` mapping of a Home Assistant form.
+    Suitable as the ``errors`` mapping of a Home Assistant form; the reasons are the same
+    strings :func:`validate_wifi_credentials` raises.
     """
+    checks: dict[str, Callable[[], object]] = {
+        "ssid": lambda: validate_ssid(ssid),
+        "password": lambda: validate_password(password),
+    }
+    if bssid is not None and bssid.strip():
+        checks["bssid"] = lambda: parse_bssid(bssid)
     errors: dict[str, ErrorReason] = {}
-    checks: list[tuple[str, str | None]] = [
-        ("ssid", ssid),
-        ("password", password),
-        ("bssid", bssid),
-    ]
-    for name, value in checks:
-        if value is None:
-            continue
-        try:
-            if name == "ssid":
-                validate_ssid(value)
-            elif name == "password":
-                validate_password(value)
-            elif value.strip():
-                parse_bssid(value)
-        except InvalidPairingInputError as err:
-            errors[name] = err.reason
+    for name, check in checks.items():
+        reason = _failure_reason(check)
+        if reason is not None:
+            errors[name] = reason
     return errors
+
+
+def _failure_reason(check: Callable[[], object]) -> ErrorReason | None:
+    try:
+        check()
+    except InvalidPairingInputError as err:
+        return err.reason
+    return None
