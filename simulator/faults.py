@@ -1,0 +1,123 @@
+"""Fault-injection knobs (coolkit-cloud.md §15, "Fault-injection knobs").
+
+Every knob is off by default. Tests set them on `sim.faults` directly; the admin API
+(`POST /_sim/faults`) sets them from JSON. Per-device faults (`ack_delay`, `drop_acks`, `echo`)
+live on the virtual devices; the global ones here apply to every device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+import time
+from typing import Any, Literal
+
+QuotaMode = Literal["http403", "412"]
+
+
+@dataclass(slots=True)
+class Faults:
+    """Global fault knobs of one simulator."""
+
+    force_region_redirect: str | None = None
+    """Login (and verification-code) answer 10004 with this region."""
+    force_region_redirect_once: bool = True
+    """Clear `force_region_redirect` after it fired once."""
+    reject_signature: bool = False
+    """Every Sign-authenticated call answers 400 "sign verification failed"."""
+    appid_no_password_login: bool = False
+    """Every app ID answers 407 on password login."""
+    appid_expired: bool = False
+    """Every REST call answers 408 "appid has expired" with `data: null`."""
+    quota_exhausted: QuotaMode | None = None
+    """Monthly quota exhausted: HTTP 403 without an envelope, or error 412."""
+    http_error: dict[str, int] = field(default_factory=dict)
+    """Plain HTTP error status per path (region prefix stripped, e.g. "/v2/device/thing"; "*" = all)."""
+    http_error_times: dict[str, int] = field(default_factory=dict)
+    """Optional remaining count per `http_error` path (absent = until cleared)."""
+    thing_list_max: int | None = None
+    """Thing lists asked for more than this many items without paging answer error 500."""
+    oauth_profile_denied: bool = False
+    """OAuth-only app IDs get 407 on GET /v2/user/profile (the reference suspects this)."""
+    latency: float = 0.0
+    """Seconds added before every REST and dispatch answer."""
+    ignore_ping: bool = False
+    """App sockets get no `pong` (text) and no protocol pong."""
+    ack_delay: float = 0.0
+    """Extra delay (seconds) before every virtual device acks an app command."""
+    drop_acks: bool = False
+    """Virtual devices never ack app commands (504 after the timeout)."""
+    no_echo_after_update: bool = False
+    """Virtual devices do not send their state `update` after acking a command."""
+    partial_switches: bool = False
+    """Pushes of `switches`/`configure`/`pulses` carry only the changed channels."""
+    subdev_rssi_127: bool = False
+    """Push `{"subDevRssi":127}` for a zigbee child that went offline."""
+    th_glitch: bool = False
+    """Temperature drift sometimes reports 0, -273 or "unavailable"."""
+    numeric_sequence: bool = False
+    """Acks carry `sequence` as a number; pushes carry a `seq` string."""
+    replay_events: bool = False
+    """After reconnecting, a device re-sends its last button/motion event with the same trigTime."""
+    notify_noise: bool = False
+    """Interleave `notify` and `reportSubDevice` frames with the pushes."""
+    params_as_strings: bool = False
+    """Devices send numeric params as strings."""
+    _refuse_ws_until: float = 0.0
+
+    @property
+    def refuse_ws_seconds(self) -> float:
+        """Return how many seconds websocket upgrades are still refused."""
+        return max(0.0, self._refuse_ws_until - time.monotonic())
+
+    @refuse_ws_seconds.setter
+    def refuse_ws_seconds(self, seconds: float) -> None:
+        """Refuse websocket upgrades (HTTP 503) for the next `seconds`."""
+        self._refuse_ws_until = time.monotonic() + max(0.0, float(seconds))
+
+    def fail_next(self, path: str, status: int = 500, times: int = 1) -> None:
+        """Answer the next `times` calls of `path` with HTTP `status`."""
+        self.http_error[path] = status
+        self.http_error_times[path] = times
+
+    def http_error_for(self, path: str) -> int | None:
+        """Return the injected HTTP status for a path (and count it down)."""
+        for key in (path, "*"):
+            status = self.http_error.get(key)
+            if status is None:
+                continue
+            remaining = self.http_error_times.get(key)
+            if remaining is not None:
+                if remaining <= 1:
+                    del self.http_error[key]
+                    del self.http_error_times[key]
+                else:
+                    self.http_error_times[key] = remaining - 1
+            return status
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the knobs as JSON-friendly values."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name.startswith("_"):
+                continue
+            out[f.name] = getattr(self, f.name)
+        out["refuse_ws_seconds"] = round(self.refuse_ws_seconds, 3)
+        return out
+
+    def update(self, values: dict[str, Any]) -> None:
+        """Set knobs from a JSON object; unknown names raise KeyError."""
+        names = {f.name for f in fields(self) if not f.name.startswith("_")}
+        for key, value in values.items():
+            if key == "refuse_ws_seconds":
+                self.refuse_ws_seconds = float(value)
+            elif key in names:
+                setattr(self, key, value)
+            else:
+                raise KeyError(key)
+
+    def reset(self) -> None:
+        """Turn every knob off."""
+        fresh = Faults()
+        for f in fields(self):
+            setattr(self, f.name, getattr(fresh, f.name))
