@@ -126,13 +126,17 @@ class Simulator:
         for udev in self.unpaired.values():
             await udev.start()
         waiting = [d for d in self.fleet.devices.values() if d.want_online]
+        self.hub.quiet = len(waiting) > 50
         for device in waiting:
             device.start()
-        if waiting:
-            await self.wait_for(
-                lambda: all(d.online for d in waiting if d.deviceid in self.store.devices),
-                timeout=max(10.0, len(waiting) / 50),
-            )
+        try:
+            if waiting:
+                await self.wait_for(
+                    lambda: all(d.online for d in waiting if d.deviceid in self.store.devices),
+                    timeout=max(10.0, len(waiting) / 50),
+                )
+        finally:
+            self.hub.quiet = False
         _LOGGER.info(
             "simulator listening on %s (%d devices online) in %.2f s",
             self.base_url,

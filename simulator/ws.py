@@ -151,6 +151,8 @@ class Hub:
         self._seq = itertools.count(1)
         self._push_seq = itertools.count(1)
         self.stopping = False
+        self.quiet = False
+        """Log device online/offline changes at DEBUG (bulk start)."""
         self.stats = {"app_frames_in": 0, "device_frames_in": 0, "pushes": 0}
 
     # Lifecycle ---------------------------------------------------------------------------
@@ -296,7 +298,12 @@ class Hub:
         if device.online == online:
             return
         device.online = online
-        _LOGGER.info("device %s %s", device.deviceid, "online" if online else "offline")
+        _LOGGER.log(
+            logging.DEBUG if self.quiet else logging.INFO,
+            "device %s %s",
+            device.deviceid,
+            "online" if online else "offline",
+        )
         self.push_sysmsg(device, online)
         if not online and device.parentid and self.faults.subdev_rssi_127:
             self.push_update(device, {"subDevRssi": 127})
