@@ -13,7 +13,8 @@ import bisect
 from collections.abc import Callable
 import time
 
-MIN_INTERVAL = 0.5
+# 500 ms is the documented minimum; the margin absorbs network jitter between two calls.
+MIN_INTERVAL = 0.6
 MAX_CALLS = 300
 WINDOW = 300.0
 
@@ -28,7 +29,7 @@ class RateLimiter:
         window: float = WINDOW,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Create a limiter; the defaults are CoolKit's documented limits."""
+        """Create a limiter; the defaults are CoolKit's documented limits (with a margin)."""
         self._min_interval = min_interval
         self._window = window
         self._clock = clock

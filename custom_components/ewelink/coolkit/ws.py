@@ -118,6 +118,7 @@ class LongConnection:
         backoff_base: float = BACKOFF_BASE,
         backoff_max: float = BACKOFF_MAX,
         takeover_backoff_base: float = TAKEOVER_BACKOFF_BASE,
+        stable_after: float = STABLE_AFTER,
         rng: random.Random | None = None,
     ) -> None:
         """Create the connection; call `run()` in a task to start it."""
@@ -130,6 +131,7 @@ class LongConnection:
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
         self._takeover_backoff_base = takeover_backoff_base
+        self._stable_after = stable_after
         self._rng = rng or random.Random()
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._queue: asyncio.Queue[str] = asyncio.Queue()
@@ -195,7 +197,7 @@ class LongConnection:
                     _LOGGER.debug("Long connection failed (%s); retry in %.1f s", err, delay)
                 else:
                     takeovers = 0
-                    if lived >= STABLE_AFTER:
+                    if lived >= self._stable_after:
                         failures = 0
                         delay = self._rng.uniform(*QUICK_RETRY)
                     else:

@@ -1,0 +1,241 @@
+"""The long connection against the simulator over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+import json
+
+import aiohttp
+import pytest
+
+from custom_components.ewelink.coolkit import (
+    ConnectionState,
+    CoolkitClient,
+    DeviceEvent,
+    DeviceOfflineError,
+    DeviceOnline,
+    DeviceTimeoutError,
+    DeviceUpdate,
+    LongConnection,
+    NotConnectedError,
+    RateLimiter,
+    ReauthRequiredError,
+    Servers,
+)
+from simulator import Simulator, SimulatorConfig
+from tests.common import APP_ID, APP_SECRET, EMAIL, PASSWORD, Cloud
+
+
+@pytest.fixture
+def sim_config() -> SimulatorConfig:
+    """A 2 s heartbeat, so pings go every second and a silent socket shows within seconds."""
+    return SimulatorConfig(hb_interval=2, device_ack_timeout=0.6, device_register_retry=0.2)
+
+
+@dataclass
+class Harness:
+    """A signed-in client with a running long connection and what it delivered."""
+
+    sim: Simulator
+    client: CoolkitClient
+    connection: LongConnection
+    events: list[DeviceEvent] = field(default_factory=list)
+    states: list[ConnectionState] = field(default_factory=list)
+
+    async def until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait until `predicate()` holds."""
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                await asyncio.sleep(0.02)
+
+    def connects(self) -> int:
+        """Return how many times the connection came up."""
+        return self.states.count(ConnectionState.CONNECTED)
+
+
+@pytest.fixture
+async def harness(cloud: Cloud) -> AsyncIterator[Harness]:
+    """Sign in and run the long connection until the test ends."""
+    async with aiohttp.ClientSession() as http:
+        client = CoolkitClient(
+            http,
+            APP_ID,
+            APP_SECRET,
+            servers=Servers(cloud.sim.base_url),
+            rate_limiter=RateLimiter(),
+        )
+        await client.login(EMAIL, PASSWORD, "+49")
+        events: list[DeviceEvent] = []
+        states: list[ConnectionState] = []
+        connection = LongConnection(
+            client,
+            events.append,
+            states.append,
+            ack_timeout=3.0,
+            handshake_interval=0.2,
+            backoff_base=0.2,
+        )
+        h = Harness(cloud.sim, client, connection, events, states)
+        task = asyncio.create_task(connection.run())
+        await h.until(lambda: connection.connected)
+        yield h
+        task.cancel()
+        # The run ends by cancellation, or earlier by asking for a sign-in (takeover test).
+        with pytest.raises((asyncio.CancelledError, ReauthRequiredError)):
+            await task
+    assert not connection.connected
+
+
+async def test_handshake_and_heartbeat(harness: Harness) -> None:
+    """userOnline succeeds, hbInterval is taken from the answer, pings get pongs."""
+    stats = harness.connection.stats
+    assert stats.hb_interval == 2
+    await asyncio.sleep(2.5)
+    assert harness.connection.connected
+    assert stats.connects == 1
+    assert stats.frames_sent >= 3  # userOnline + at least two pings
+    assert (
+        harness.sim.app_sessions(harness.sim.store.accounts[harness.client.user_apikey or ""]) == 1
+    )
+
+
+async def test_pushes_become_events(cloud: Cloud, harness: Harness) -> None:
+    """Device updates and online changes are delivered as typed events."""
+    device = await cloud.sim.add_device(cloud.owner, "1000000501", uiid=2)
+    await device.report({"switches": [{"outlet": 1, "switch": "on"}]})
+    await harness.until(lambda: any(isinstance(e, DeviceUpdate) for e in harness.events))
+    update = next(e for e in harness.events if isinstance(e, DeviceUpdate))
+    assert update.deviceid == "1000000501"
+    assert {"outlet": 1, "switch": "on"} in update.params["switches"]
+    assert update.implies_online
+    await device.go_offline()
+    await harness.until(lambda: DeviceOnline("1000000501", False) in harness.events)
+
+
+async def test_commands_and_acks(cloud: Cloud, harness: Harness) -> None:
+    """0 applies the command; an offline device is 503; a dropped ack is 504 from the cloud."""
+    device = await cloud.sim.add_device(cloud.owner, "1000000502", uiid=1)
+    apikey = cloud.owner.apikey
+    reply = await harness.connection.send_update("1000000502", {"switch": "on"}, apikey)
+    assert reply["error"] == 0
+    await harness.until(lambda: device.params["switch"] == "on")
+    state = await harness.connection.query("1000000502", apikey, ["switch"])
+    assert state["switch"] == "on"
+
+    device.drop_acks = True
+    with pytest.raises(DeviceTimeoutError) as err:
+        await harness.connection.send_update("1000000502", {"switch": "off"}, apikey)
+    assert err.value.code == 504
+    device.drop_acks = False
+
+    await device.go_offline()
+    with pytest.raises(DeviceOfflineError) as offline:
+        await harness.connection.send_update("1000000502", {"switch": "off"}, apikey)
+    assert offline.value.code == 503
+
+
+async def test_client_side_ack_timeout(cloud: Cloud, harness: Harness) -> None:
+    """No ack before our own timeout is a DeviceTimeoutError; numeric sequences still match."""
+    cloud.sim.config.device_ack_timeout = 10.0
+    cloud.sim.faults.numeric_sequence = True
+    device = await cloud.sim.add_device(cloud.owner, "1000000503", uiid=1)
+    assert (
+        await harness.connection.send_update("1000000503", {"switch": "on"}, cloud.owner.apikey)
+    )["error"] == 0
+    device.ack_delay = 5.0
+    harness.connection._ack_timeout = 0.5
+    with pytest.raises(DeviceTimeoutError):
+        await harness.connection.send_update("1000000503", {"switch": "off"}, cloud.owner.apikey)
+
+
+async def test_commands_are_paced(cloud: Cloud, harness: Harness) -> None:
+    """Frames leave at least 100 ms apart through one queue."""
+    await cloud.sim.add_device(cloud.owner, "1000000504", uiid=4)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.gather(
+        *(
+            harness.connection.send_update(
+                "1000000504", {"switches": [{"outlet": n, "switch": "on"}]}, cloud.owner.apikey
+            )
+            for n in range(4)
+        )
+    )
+    assert loop.time() - started >= 0.3
+
+
+async def test_server_drop_reconnects_with_a_connected_event(harness: Harness) -> None:
+    """After the server drops the socket, the client reconnects and says so (resync hook)."""
+    await harness.sim.drop_app_sockets(code=1006)
+    await harness.until(lambda: harness.connects() == 2)
+    assert ConnectionState.DISCONNECTED in harness.states
+    assert harness.connection.stats.disconnects == 1
+
+
+async def test_watchdog_detects_a_half_open_socket(harness: Harness) -> None:
+    """A server that stops answering (no pong) is detected and replaced."""
+    harness.sim.half_open_app_sockets()
+    await harness.until(lambda: harness.connects() == 2, timeout=15)
+    assert harness.connection.stats.disconnects == 1
+
+
+async def test_ignored_pings_are_a_dead_connection(harness: Harness) -> None:
+    """The watchdog fires when pongs stop although the socket stays open."""
+    harness.sim.faults.ignore_ping = True
+    await harness.until(lambda: harness.connection.stats.disconnects >= 1, timeout=15)
+    harness.sim.faults.ignore_ping = False
+    await harness.until(lambda: harness.connection.connected, timeout=15)
+
+
+async def test_garbage_frames_are_survived(cloud: Cloud, harness: Harness) -> None:
+    """Bad JSON, wrong types and unknown actions are skipped; the loop keeps going."""
+    device = await cloud.sim.add_device(cloud.owner, "1000000505", uiid=1)
+    cloud.sim.faults.notify_noise = True
+    garbage = [
+        "not json {",
+        "[1, 2, 3]",
+        json.dumps({"action": "update", "deviceid": 42, "params": {"switch": "on"}}),
+        json.dumps({"action": "update", "deviceid": "1000000505", "params": "on"}),
+        json.dumps({"action": "sysmsg", "deviceid": "1000000505", "params": {"online": "yes"}}),
+        json.dumps({"action": "somethingNew", "deviceid": "1000000505"}),
+        json.dumps({"error": 0, "sequence": "no-such-command"}),
+    ]
+    for conn in list(cloud.sim.hub.app_conns):
+        for frame in garbage:
+            conn.send(frame)
+    await device.report({"switch": "on"})
+    await harness.until(
+        lambda: any(
+            isinstance(e, DeviceUpdate) and e.params.get("switch") == "on" for e in harness.events
+        )
+    )
+    stats = harness.connection.stats
+    assert stats.malformed >= 4
+    assert stats.ignored >= 2
+    assert harness.connection.connected
+    assert stats.connects == 1
+
+
+async def test_session_taken_over_over_the_socket(cloud: Cloud, harness: Harness) -> None:
+    """406 then close: the state says taken over; renewing fails, so the run ends with reauth."""
+    await cloud.sim.kick_session(cloud.owner, APP_ID)
+    await harness.until(lambda: ConnectionState.AUTH_REQUIRED in harness.states)
+    assert cloud.sim.app_sessions(cloud.owner) == 0
+    assert ConnectionState.TAKEN_OVER in harness.states
+    assert harness.connection.stats.takeovers == 1
+
+
+async def test_commands_need_the_connection(cloud: Cloud) -> None:
+    """Without a connection a command fails at once; a run without tokens asks for a sign-in."""
+    async with aiohttp.ClientSession() as http:
+        client = CoolkitClient(
+            http, APP_ID, APP_SECRET, servers=Servers(cloud.sim.base_url), region="eu"
+        )
+        connection = LongConnection(client, lambda event: None)
+        with pytest.raises(NotConnectedError):
+            await connection.send_update("1000000001", {"switch": "on"}, "owner")
+        with pytest.raises(ReauthRequiredError):
+            await connection.run()
+        assert connection.state is ConnectionState.AUTH_REQUIRED
