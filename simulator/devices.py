@@ -358,16 +358,19 @@ class VirtualDevice:
 
     async def _run(self) -> None:
         delay = self.fleet.config.device_reconnect_delay
-        while self.want_online and self.fleet.running:
+        while self._should_run():
             try:
                 await self._connection()
             except asyncio.CancelledError:
                 raise
             except (aiohttp.ClientError, OSError, TimeoutError, DeviceError, ValueError) as err:
                 _LOGGER.debug("device %s connection failed: %r", self.deviceid, err)
-            if not self.want_online:
+            if not self._should_run():
                 return
             await asyncio.sleep(delay * self.rng.uniform(0.8, 1.2))
+
+    def _should_run(self) -> bool:
+        return self.want_online and self.fleet.running
 
     async def _dispatch(self, session: aiohttp.ClientSession) -> tuple[str, int]:
         if self.server is None:

@@ -580,7 +580,7 @@ class RestApi:
                     await self.sim.hub.command(device, "update", params, wait=False)
                 else:
                     ack = await self.sim.hub.command(
-                        device, "update", params, timeout=timeout / 1000
+                        device, "update", params, ack_timeout=timeout / 1000
                     )
                     result["error"] = int(ack.get("error", 0)) and 4002
             except DeviceOfflineError:

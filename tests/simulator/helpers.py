@@ -148,7 +148,8 @@ async def app_session(
     ws, reply = await ws_open(
         http, sim, user_online(data["at"], data["user"]["apikey"], api.app.appid)
     )
-    assert reply is not None and reply["error"] == 0, reply
+    assert reply is not None
+    assert reply["error"] == 0, reply
     return ws, data
 
 

@@ -66,7 +66,8 @@ async def test_login_success_and_envelope(world: World) -> None:
         "/v2/user/login",
         body={"email": "OWNER@example.com", "password": "owner-pw", "countryCode": "+49"},
     )
-    assert env["error"] == 0 and env["msg"] == ""
+    assert env["error"] == 0
+    assert env["msg"] == ""
     data = env["data"]
     assert data["region"] == "eu"
     assert data["user"]["apikey"] == world.owner.apikey
@@ -92,7 +93,8 @@ async def test_login_redirect_wrong_password_unknown_user(world: World) -> None:
         "/v2/user/login",
         body={"phoneNumber": "+8613800000000", "password": "pw", "countryCode": "+86"},
     )
-    assert env["error"] == 10004 and env["data"]["region"] == "cn"
+    assert env["error"] == 10004
+    assert env["data"]["region"] == "cn"
     env = await api.call(
         "POST", "cn", "/v2/user/login", body={"phoneNumber": "+8613800000000", "password": "pw"}
     )
@@ -108,9 +110,11 @@ async def test_forced_region_redirect_once(world: World) -> None:
     world.sim.faults.force_region_redirect = "as"
     body = {"email": "owner@example.com", "password": "owner-pw"}
     env = await world.api.call("POST", "eu", "/v2/user/login", body=body)
-    assert env["error"] == 10004 and env["data"] == {"region": "as"}
+    assert env["error"] == 10004
+    assert env["data"] == {"region": "as"}
     env = await world.api.call("POST", "as", "/v2/user/login", body=body)
-    assert env["error"] == 10004 and env["data"] == {"region": "eu"}
+    assert env["error"] == 10004
+    assert env["data"] == {"region": "eu"}
     env = await world.api.call("POST", "eu", "/v2/user/login", body=body)
     assert env["error"] == 0
 
@@ -129,7 +133,8 @@ async def test_signature_rejects(world: World) -> None:
         body=raw,
         signature=sign(world.app.secret, b'{"email": "owner@example.com"}'),
     )
-    assert status == 200 and env == bad
+    assert status == 200
+    assert env == bad
     # Signed with another app's secret.
     status, env = await api.request(
         "POST", "eu", "/v2/user/login", body=raw, signature=sign("wrong", raw)
@@ -178,7 +183,8 @@ async def test_get_region_global_and_regional(world: World) -> None:
     )
     assert env["error"] == 400  # the encoded form is not what is signed
     env = await api.call("GET", None, "/v2/user/profile", params={})
-    assert env["error"] == 403 and env["msg"] == "api not found"
+    assert env["error"] == 403
+    assert env["msg"] == "api not found"
     assert region_of_country("+7") == "eu"
 
 
@@ -196,7 +202,8 @@ async def test_profile_logout_and_bearer_rules(world: World) -> None:
     data = await api.login("owner@example.com", "owner-pw")
     at = data["at"]
     env = await api.bearer("GET", "/v2/user/profile", at)
-    assert env["data"]["user"]["apikey"] == world.owner.apikey and env["data"]["region"] == "eu"
+    assert env["data"]["user"]["apikey"] == world.owner.apikey
+    assert env["data"]["region"] == "eu"
     env = await api.bearer("GET", "/v2/user/profile", at, region="us")
     assert env["error"] == 401
     env = await api.call("GET", "eu", "/v2/user/profile", params={})
@@ -239,7 +246,9 @@ async def test_expiry_and_refresh_rotation(world: World) -> None:
     env = await api.call("POST", "eu", "/v2/user/refresh", body={"rt": data["rt"]})
     assert env["error"] == 0
     fresh = env["data"]
-    assert set(fresh) == {"at", "rt"} and fresh["at"] != data["at"] and fresh["rt"] != data["rt"]
+    assert set(fresh) == {"at", "rt"}
+    assert fresh["at"] != data["at"]
+    assert fresh["rt"] != data["rt"]
     assert (await api.bearer("GET", "/v2/family", fresh["at"]))["error"] == 0
     assert (await api.bearer("GET", "/v2/family", data["at"]))["error"] == 401
     env = await api.call("POST", "eu", "/v2/user/refresh", body={"rt": data["rt"]})
@@ -276,7 +285,8 @@ async def test_oauth_only_app_and_appid_faults(world: World) -> None:
         body={"email": "owner@example.com", "password": "owner-pw"},
         app=world.oauth_app,
     )
-    assert env["error"] == 407 and env["data"] == {}
+    assert env["error"] == 407
+    assert env["data"] == {}
     world.sim.faults.appid_no_password_login = True
     env = await api.call(
         "POST", "eu", "/v2/user/login", body={"email": "owner@example.com", "password": "owner-pw"}
@@ -298,15 +308,17 @@ async def test_ws_handshake_with_revoked_or_expired_at(world: World) -> None:
     ws, reply = await ws_open(
         api.http, sim, user_online(first["at"], world.owner.apikey, world.app.appid)
     )
-    assert (
-        reply is not None and reply["error"] == 406 and reply["reason"] == "Authentication Failed"
-    )
+    assert reply is not None
+    assert reply["error"] == 406
+    assert reply["reason"] == "Authentication Failed"
     msg = await ws.receive(timeout=3)
-    assert msg.type.name in ("CLOSE", "CLOSED") and ws.close_code == 1000
+    assert msg.type.name in ("CLOSE", "CLOSED")
+    assert ws.close_code == 1000
     third = await api.login("owner@example.com", "owner-pw")
     sim.expire_tokens(world.owner, world.app.appid)
     ws, reply = await ws_open(
         api.http, sim, user_online(third["at"], world.owner.apikey, world.app.appid)
     )
-    assert reply is not None and reply["error"] == 406
+    assert reply is not None
+    assert reply["error"] == 406
     await ws.close()

@@ -23,7 +23,8 @@ def config() -> SimulatorConfig:
 async def test_rate_limits_are_on_by_default() -> None:
     """The default configuration enforces the documented limits."""
     config = SimulatorConfig()
-    assert config.rate_limit and config.rate_min_interval == 0.5
+    assert config.rate_limit
+    assert config.rate_min_interval == 0.5
     assert (config.rate_max_calls, config.rate_window) == (300, 300.0)
 
 
@@ -41,7 +42,8 @@ async def test_same_endpoint_too_fast(world: World) -> None:
     await asyncio.sleep(0.35)
     assert (await api.bearer("GET", "/v2/family", at))["error"] == 0
     times = [r.time for r in world.sim.requests if r.path == "/eu/v2/family"]
-    assert len(times) == 3 and all(r.appid == world.app.appid for r in world.sim.requests)
+    assert len(times) == 3
+    assert all(r.appid == world.app.appid for r in world.sim.requests)
 
 
 async def test_calls_per_window(world: World) -> None:
@@ -82,10 +84,12 @@ async def test_quota_exhausted(world: World) -> None:
     api = world.api
     world.sim.faults.quota_exhausted = "http403"
     status, body = await api.request("POST", "eu", "/v2/user/login", body=LOGIN)
-    assert status == 403 and not isinstance(body, dict)
+    assert status == 403
+    assert not isinstance(body, dict)
     world.sim.faults.quota_exhausted = "412"
     status, body = await api.request("POST", "eu", "/v2/user/login", body=LOGIN)
-    assert status == 200 and body["error"] == 412
+    assert status == 200
+    assert body["error"] == 412
     world.sim.faults.quota_exhausted = None
     world.app.monthly_quota = 2
     world.app.quota_mode = "412"

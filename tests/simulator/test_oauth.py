@@ -42,7 +42,8 @@ async def authorize(
     async with http.get(world.sim.oauth_url, params=params) as resp:
         assert resp.status == 200
         html = await resp.text()
-    assert "<form" in html and 'name="state"' in html
+    assert "<form" in html
+    assert 'name="state"' in html
     form = {**params, "account": account, "password": password}
     async with http.post(world.sim.oauth_url, data=form, allow_redirects=False) as resp:
         assert resp.status == 302, await resp.text()
@@ -90,13 +91,15 @@ async def test_wrong_credentials_show_the_form_again(world: World) -> None:
     async with world.api.http.post(world.sim.oauth_url, data=form, allow_redirects=False) as resp:
         assert resp.status == 200
         text = await resp.text()
-    assert "Incorrect account or password" in text and "<form" in text
+    assert "Incorrect account or password" in text
+    assert "<form" in text
 
 
 async def test_code_exchange_and_profile(world: World) -> None:
     """Login on the page, redirect with code/region/state, exchange on the region, use the at."""
     query = await authorize(world, "owner@example.com", "owner-pw")
-    assert query["region"] == "eu" and query["state"] == "opaque-state-1"
+    assert query["region"] == "eu"
+    assert query["state"] == "opaque-state-1"
     env = await exchange(world, query["code"])
     assert env["error"] == 0, env
     data = env["data"]
@@ -111,13 +114,15 @@ async def test_code_exchange_and_profile(world: World) -> None:
     env = await world.api.call(
         "POST", "eu", "/v2/user/refresh", body={"rt": data["refreshToken"]}, app=world.oauth_app
     )
-    assert env["error"] == 0 and set(env["data"]) == {"at", "rt"}
+    assert env["error"] == 0
+    assert set(env["data"]) == {"at", "rt"}
     ws, reply = await ws_open(
         world.api.http,
         world.sim,
         user_online(env["data"]["at"], world.owner.apikey, world.oauth_app.appid),
     )
-    assert reply is not None and reply["error"] == 0
+    assert reply is not None
+    assert reply["error"] == 0
     await ws.close()
     world.sim.faults.oauth_profile_denied = True
     env = await world.api.bearer("GET", "/v2/user/profile", env["data"]["at"], app=world.oauth_app)
@@ -151,7 +156,7 @@ async def test_code_expiry_signature_and_binding(world: World) -> None:
     )
     assert (await exchange(world, query["code"], app=other))["error"] == 405
     body = {"code": query["code"], "redirectUrl": REDIRECT, "grantType": "authorization_code"}
-    status, env = await world.api.request(
+    _status, env = await world.api.request(
         "POST",
         "eu",
         "/v2/user/oauth/token",
@@ -181,14 +186,16 @@ async def test_code_exchange_takes_over_the_session(world: World) -> None:
         world.sim,
         user_online(first["accessToken"], world.owner.apikey, world.oauth_app.appid),
     )
-    assert reply is not None and reply["error"] == 0
+    assert reply is not None
+    assert reply["error"] == 0
     second = (
         await exchange(world, (await authorize(world, "owner@example.com", "owner-pw"))["code"])
     )["data"]
     kicked = await ws.receive_json(timeout=3)
     assert kicked["error"] == 406
     msg = await ws.receive(timeout=3)
-    assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED) and ws.close_code == 1000
+    assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert ws.close_code == 1000
     env = await world.api.bearer("GET", "/v2/family", first["accessToken"], app=world.oauth_app)
     assert env["error"] == 401
     env = await world.api.bearer("GET", "/v2/family", second["accessToken"], app=world.oauth_app)
