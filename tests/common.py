@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
 
 from simulator import Simulator
 from simulator.state import Account, App, Home
@@ -26,3 +31,29 @@ class Cloud:
     owner: Account
     home: Home
     friend: Account
+
+
+async def wait_for(predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    """Wait (real time: the simulator runs on real sockets) until `predicate()` is truthy."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.02)
+
+
+async def oauth_code(
+    http: aiohttp.ClientSession, url: str, account: str, password: str
+) -> dict[str, str]:
+    """Sign in on the authorization page like a browser; return the redirect's query."""
+    async with http.get(url) as page:
+        assert page.status == 200
+        assert "<form" in await page.text()
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    async with http.post(
+        url.split("?", maxsplit=1)[0],
+        data={**query, "account": account, "password": password},
+        allow_redirects=False,
+    ) as answer:
+        assert answer.status == 302, await answer.text()
+        location = answer.headers["Location"]
+    assert location.startswith(HA_REDIRECT)
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}

@@ -10,10 +10,29 @@ address), with the short timings tests need and CoolKit's rate limits left on.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
+import aiohttp
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.ewelink  # noqa: F401
+from custom_components.ewelink.api import rate_limiter
+from custom_components.ewelink.const import (
+    AUTH_PASSWORD,
+    CONF_ACCOUNT,
+    CONF_APP_ID,
+    CONF_APP_SECRET,
+    CONF_AUTH_TYPE,
+    CONF_COUNTRY_CODE,
+    CONF_REGION,
+    CONF_SERVER,
+    CONF_TOKEN,
+    CONF_USER_APIKEY,
+    DOMAIN,
+)
+from custom_components.ewelink.coolkit import CoolkitClient, Servers
 from simulator import Simulator, SimulatorConfig
 from tests.common import (
     APP_ID,
@@ -24,6 +43,7 @@ from tests.common import (
     OAUTH_APP_SECRET,
     PASSWORD,
     Cloud,
+    wait_for,
 )
 
 
@@ -57,3 +77,45 @@ def cloud(sim: Simulator) -> Cloud:
     friend = sim.add_account("friend@example.com", password="friend-pw", region="eu")
     sim.add_home(friend, "Friend's home")
     return Cloud(sim, app, oauth_app, owner, home, friend)
+
+
+@pytest.fixture
+async def entry_data(hass: HomeAssistant, cloud: Cloud) -> dict[str, Any]:
+    """Entry data as the password flow stores it, from a real sign-in on the simulator."""
+    async with aiohttp.ClientSession() as http:
+        client = CoolkitClient(
+            http,
+            APP_ID,
+            APP_SECRET,
+            servers=Servers(cloud.sim.base_url),
+            rate_limiter=rate_limiter(hass),
+        )
+        login = await client.login(EMAIL, PASSWORD, "+49")
+    return {
+        CONF_AUTH_TYPE: AUTH_PASSWORD,
+        CONF_APP_ID: APP_ID,
+        CONF_APP_SECRET: APP_SECRET,
+        CONF_ACCOUNT: EMAIL,
+        CONF_COUNTRY_CODE: "+49",
+        CONF_SERVER: cloud.sim.base_url,
+        CONF_REGION: login.region,
+        CONF_USER_APIKEY: login.user.apikey,
+        CONF_TOKEN: login.tokens.as_dict(),
+    }
+
+
+@pytest.fixture
+def config_entry(hass: HomeAssistant, cloud: Cloud, entry_data: dict[str, Any]) -> MockConfigEntry:
+    """The owner's config entry, added to Home Assistant (not set up)."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, title=EMAIL, unique_id=cloud.owner.apikey, data=entry_data
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Set the entry up and wait until the long connection is up."""
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await wait_for(lambda: entry.runtime_data.coordinator.connected)

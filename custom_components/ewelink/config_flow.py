@@ -232,6 +232,7 @@ class EwelinkConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, doma
             token = await self.flow_impl.async_resolve_external_data(self.external_data)
         except Exception as err:  # noqa: BLE001  mapped to an abort, unknown ones logged
             return self.async_abort(reason=_error_key(err))
+        self.logger.debug("Signed in to eWeLink on region %s", token.get("region"))
         return await self.async_oauth_create_entry(
             {CONF_AUTH_IMPLEMENTATION: self.flow_impl.domain, CONF_TOKEN: token}
         )

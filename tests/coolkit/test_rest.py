@@ -36,6 +36,7 @@ from tests.common import (
     OAUTH_APP_SECRET,
     PASSWORD,
     Cloud,
+    oauth_code,
 )
 
 
@@ -109,25 +110,6 @@ async def test_oauth_only_app_cannot_use_a_password(
             EMAIL, PASSWORD, "+49"
         )
     assert err.value.code == 407
-
-
-async def oauth_code(
-    http: aiohttp.ClientSession, url: str, account: str, password: str
-) -> dict[str, str]:
-    """Sign in on the authorization page like a browser; return the redirect's query."""
-    async with http.get(url) as page:
-        assert page.status == 200
-        assert "<form" in await page.text()
-    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-    async with http.post(
-        url.split("?", maxsplit=1)[0],
-        data={**query, "account": account, "password": password},
-        allow_redirects=False,
-    ) as answer:
-        assert answer.status == 302, await answer.text()
-        location = answer.headers["Location"]
-    assert location.startswith(HA_REDIRECT)
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
 async def test_oauth_signed_url_and_code_exchange(
