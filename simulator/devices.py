@@ -114,7 +114,7 @@ class Fleet:
                     device.next_ping = now + device.ping_interval
                     with contextlib.suppress(ConnectionError, RuntimeError):
                         await ws.ping()
-                if device.drift_enabled and device.ready and now >= device.next_drift:
+                if device.drift_enabled and device.can_send and now >= device.next_drift:
                     device.next_drift = now + self.config.drift_interval * device.rng.uniform(
                         0.8, 1.2
                     )
@@ -203,6 +203,16 @@ class VirtualDevice:
             self.spec.kind in METERING_KINDS or self.spec.kind in ("th", "thr", "zb_th")
         )
 
+    def _set_ready(self, value: bool) -> None:
+        self.ready = value
+        if self.fleet.changed is not None:
+            self.fleet.changed.set()
+
+    @property
+    def can_send(self) -> bool:
+        """Return True when frames can go out now (handshake done; for a child, announced)."""
+        return self.ready and (self.parent is None or self.parent.ready)
+
     @property
     def link(self) -> VirtualDevice:
         """Return the device whose socket carries this device's frames."""
@@ -236,6 +246,7 @@ class VirtualDevice:
         """
         self.want_online = False
         if self.parent is not None:
+            self.ready = False
             if self.parent.ready:
                 await self._announce(False)
         elif silent:
@@ -245,8 +256,8 @@ class VirtualDevice:
         await self._wait(lambda: not self.online, timeout)
 
     async def wait_online(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Wait until the cloud reports the device online."""
-        await self._wait(lambda: self.online, timeout)
+        """Wait until the cloud reports the device online and its first frames are through."""
+        await self._wait(lambda: self.online and self.can_send, timeout)
 
     async def _wait(self, predicate: Callable[[], bool], limit: float) -> None:
         deadline = time.monotonic() + limit
@@ -293,7 +304,7 @@ class VirtualDevice:
         """Change state as the device itself would and push it (a device `update` frame)."""
         merge_params(self.params, params)
         self._remember_event(params)
-        if not self.link.ready:
+        if not self.can_send:
             return
         await self._send_update(params)
 
@@ -301,7 +312,7 @@ class VirtualDevice:
         """Like `report`, without waiting for the cloud's ack."""
         merge_params(self.params, params)
         self._remember_event(params)
-        if self.link.ready:
+        if self.can_send:
             self._spawn(self._send_update(params))
 
     def _remember_event(self, params: _Json) -> None:
@@ -423,6 +434,8 @@ class VirtualDevice:
             with contextlib.suppress(BaseException):
                 await handshake
             self.ready = False
+            for child in self.children.values():
+                child.ready = False
             self.ws = None
             while self._pending:
                 fut = self._pending.popleft()
@@ -466,7 +479,7 @@ class VirtualDevice:
             self.next_ping = time.monotonic() + self.ping_interval
             await self.request(self._frame("date"))
             await self.request(self._frame("update", params=self.full_state()))
-            self.ready = True
+            self._set_ready(True)
             for child in list(self.children.values()):
                 if child.want_online:
                     await child._announce(True)
@@ -495,6 +508,7 @@ class VirtualDevice:
                 await bridge.request(self._frame("update", params=self.full_state()))
                 if self.fleet.faults.replay_events and self.last_event is not None:
                     await bridge.request(self._frame("update", params=self.last_event))
+                self._set_ready(self.want_online)
 
     async def _read_loop(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for msg in ws:

@@ -132,7 +132,9 @@ class Simulator:
         try:
             if waiting:
                 await self.wait_for(
-                    lambda: all(d.online for d in waiting if d.deviceid in self.store.devices),
+                    lambda: all(
+                        d.online and d.can_send for d in waiting if d.deviceid in self.store.devices
+                    ),
                     timeout=max(10.0, len(waiting) / 50),
                 )
         finally:

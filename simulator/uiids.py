@@ -672,7 +672,7 @@ def apply_command(
     _side_effects(
         spec, state=state, params=params, report=report, result=result, load=load, rng=rng
     )
-    result.report = report
+    result.report.update(report)
     return result
 
 
