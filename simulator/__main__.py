@@ -64,6 +64,11 @@ async def run(args: argparse.Namespace) -> int:
         rate_limit=not args.no_rate_limit,
         log_frames=args.log_frames,
     )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
     sim = Simulator(config)
     scenario = load_scenario(args.scenario) if args.scenario else default_scenario()
     await apply_scenario(sim, scenario)
@@ -77,11 +82,6 @@ async def run(args: argparse.Namespace) -> int:
     line["startup_seconds"] = round(time.monotonic() - started, 3)
     sys.stdout.write(json.dumps(line, separators=(",", ":")) + "\n")
     sys.stdout.flush()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
