@@ -7,7 +7,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
 from .api import async_client_for_entry
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .coordinator import EwelinkConfigEntry, EwelinkCoordinator, EwelinkData
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
@@ -37,3 +37,12 @@ async def async_remove_config_entry_device(
         domain == DOMAIN and value in entry.runtime_data.coordinator.data
         for domain, value in device.identifiers
     )
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: EwelinkConfigEntry) -> None:
+    """End the eWeLink session when the user removes the account (best effort)."""
+    try:
+        client = await async_client_for_entry(hass, entry)
+        await client.logout()
+    except Exception as err:  # noqa: BLE001  removal must not fail because the cloud is away
+        LOGGER.debug("Could not sign out of eWeLink: %s", err)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-import time
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -39,9 +38,6 @@ from .coolkit import (
     Thing,
     merge_params,
 )
-
-# A thing-list read younger than this makes a resync after (re)connecting unnecessary.
-FRESH_ENOUGH = 10.0
 
 
 @dataclass(slots=True)
@@ -77,7 +73,7 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         self.connection = LongConnection(client, self._handle_event, self._handle_state)
         self.families: dict[str, Family] = {}
         self._device_listeners: dict[str, list[DeviceListener]] = {}
-        self._last_read = 0.0
+        self._ever_connected = False
         self._was_connected = False
 
     @property
@@ -121,7 +117,6 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         self.families = {family.id: family for family in families}
         devices = {thing.deviceid: thing for thing in things}
         self._sync_device_registry(devices)
-        self._last_read = time.monotonic()
         return devices
 
     def _sync_device_registry(self, devices: Mapping[str, Thing]) -> None:
@@ -182,15 +177,15 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
     def _handle_state(self, state: ConnectionState) -> None:
         if state is ConnectionState.CONNECTED:
             ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
-            if self._was_connected:
-                LOGGER.info("Connection to eWeLink restored")
             self._was_connected = True
             self.async_update_listeners()
-            if time.monotonic() - self._last_read > FRESH_ENOUGH:
+            if self._ever_connected:
                 # Pushes were missed while disconnected: read every device's state again.
+                LOGGER.info("Connection to eWeLink restored")
                 self.config_entry.async_create_background_task(
                     self.hass, self.async_refresh(), f"{DOMAIN}_resync"
                 )
+            self._ever_connected = True
             return
         if state is ConnectionState.TAKEN_OVER:
             self._create_takeover_issue()

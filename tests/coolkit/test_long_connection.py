@@ -105,10 +105,17 @@ async def test_pushes_become_events(cloud: Cloud, harness: Harness) -> None:
     """Device updates and online changes are delivered as typed events."""
     device = await cloud.sim.add_device(cloud.owner, "1000000501", uiid=2)
     await device.report({"switches": [{"outlet": 1, "switch": "on"}]})
-    await harness.until(lambda: any(isinstance(e, DeviceUpdate) for e in harness.events))
-    update = next(e for e in harness.events if isinstance(e, DeviceUpdate))
+
+    def channel_2_on(event: DeviceEvent) -> bool:
+        return isinstance(event, DeviceUpdate) and {
+            "outlet": 1,
+            "switch": "on",
+        } in event.params.get("switches", [])
+
+    await harness.until(lambda: any(channel_2_on(e) for e in harness.events))
+    update = next(e for e in harness.events if channel_2_on(e))
+    assert isinstance(update, DeviceUpdate)
     assert update.deviceid == "1000000501"
-    assert {"outlet": 1, "switch": "on"} in update.params["switches"]
     assert update.implies_online
     await device.go_offline()
     await harness.until(lambda: DeviceOnline("1000000501", False) in harness.events)

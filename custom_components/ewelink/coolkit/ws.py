@@ -53,7 +53,7 @@ BACKOFF_MAX = 300.0
 TAKEOVER_BACKOFF_BASE = 60.0
 TAKEOVER_BACKOFF_MAX = 1800.0
 QUICK_RETRY = (0.5, 1.5)
-STABLE_AFTER = 60.0  # a connection that lived this long ends with a quick retry
+QUICK_RETRY_EVERY = 60.0  # at most one quick retry per minute, so a flapping server backs off
 MAX_PONG_TIMEOUT = 30.0
 
 
@@ -118,7 +118,6 @@ class LongConnection:
         backoff_base: float = BACKOFF_BASE,
         backoff_max: float = BACKOFF_MAX,
         takeover_backoff_base: float = TAKEOVER_BACKOFF_BASE,
-        stable_after: float = STABLE_AFTER,
         rng: random.Random | None = None,
     ) -> None:
         """Create the connection; call `run()` in a task to start it."""
@@ -131,7 +130,7 @@ class LongConnection:
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
         self._takeover_backoff_base = takeover_backoff_base
-        self._stable_after = stable_after
+        self._last_quick_retry: float | None = None
         self._rng = rng or random.Random()
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._queue: asyncio.Queue[str] = asyncio.Queue()
@@ -196,14 +195,20 @@ class LongConnection:
                     delay = self._jitter(self._backoff_base, failures)
                     _LOGGER.debug("Long connection failed (%s); retry in %.1f s", err, delay)
                 else:
+                    # The server ended an established session: retry quickly once, then back off.
                     takeovers = 0
-                    if lived >= self._stable_after:
+                    now = time.monotonic()
+                    last = self._last_quick_retry
+                    if last is None or now - last >= QUICK_RETRY_EVERY:
+                        self._last_quick_retry = now
                         failures = 0
                         delay = self._rng.uniform(*QUICK_RETRY)
                     else:
                         failures += 1
                         delay = self._jitter(self._backoff_base, failures)
-                    _LOGGER.debug("Long connection closed by the server; retry in %.1f s", delay)
+                    _LOGGER.debug(
+                        "Long connection closed after %.0f s; retry in %.1f s", lived, delay
+                    )
                 if self.state is not ConnectionState.TAKEN_OVER:
                     self._set_state(ConnectionState.DISCONNECTED)
                 await asyncio.sleep(delay)
