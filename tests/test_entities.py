@@ -84,21 +84,6 @@ async def test_sub_unit_channels_send_the_full_array(
     assert states == {0: "on", 1: "off", 2: "on", 3: "off"}
 
 
-async def test_odd_values_are_unknown(
-    hass: HomeAssistant, cloud: Cloud, config_entry: MockConfigEntry
-) -> None:
-    """A switch value that is neither on nor off, and missing channels, are unknown."""
-    lamp = await cloud.sim.add_device(cloud.owner, "1000000406", uiid=1, name="Lamp")
-    duo = await cloud.sim.add_device(
-        cloud.owner, "1000000407", uiid=2, name="Duo", params={"switches": []}
-    )
-    await setup_entry(hass, config_entry)
-    await lamp.report({"switch": "pause"})
-    await wait_for(lambda: state_of(hass, "switch.lamp") == STATE_UNKNOWN)
-    assert state_of(hass, "switch.duo_channel_1") == STATE_UNKNOWN
-    assert duo.online
-
-
 async def test_command_errors_by_cause(
     hass: HomeAssistant, cloud: Cloud, config_entry: MockConfigEntry
 ) -> None:
