@@ -27,7 +27,7 @@ ROUTES = (
     ("GET", "/_sim/sessions", "live app sessions per account"),
     ("POST", "/_sim/sockets/drop", "{code: 1006|1000|..., account?}: close app sockets"),
     ("POST", "/_sim/sockets/half-open", "{account?}: stop reading app sockets without closing"),
-    ("POST", "/_sim/accounts/{account}/kick", "{appid}: as another login would (401 / 406 + close)"),
+    ("POST", "/_sim/accounts/{account}/kick", "{appid?}: as another login would (401 / 406 + close); no appid = all"),
     ("POST", "/_sim/accounts/{account}/expire", "{appid, access: true, refresh: false}"),
     ("GET", "/_sim/faults", "fault knobs"),
     ("POST", "/_sim/faults", "set knobs, e.g. {quota_exhausted: 'http403', http_error: {'/v2/family': 500}}"),
@@ -273,8 +273,8 @@ class AdminApi:
         """POST /_sim/accounts/{account}/kick."""
         account = self._account(request.match_info["account"])
         appid = body.get("appid")
-        if not isinstance(appid, str):
-            raise AdminError(400, "appid is required")
+        if appid is not None and not isinstance(appid, str):
+            raise AdminError(400, "appid must be a string")
         return {"kicked": await self.sim.kick_session(account, appid)}
 
     async def expire(self, request: web.Request, body: _Json) -> Any:

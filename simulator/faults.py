@@ -79,9 +79,13 @@ class Faults:
         self.http_error[path] = status
         self.http_error_times[path] = times
 
-    def http_error_for(self, path: str) -> int | None:
-        """Return the injected HTTP status for a path (and count it down)."""
-        for key in (path, "*"):
+    def http_error_for(self, *paths: str) -> int | None:
+        """Return the injected HTTP status for a path (and count it down).
+
+        A call is matched by its region-less path (`/v2/family`), its full path (`/eu/v2/family`)
+        or `*`.
+        """
+        for key in (*paths, "*"):
             status = self.http_error.get(key)
             if status is None:
                 continue

@@ -202,12 +202,10 @@ class RestApi:
     ) -> web.StreamResponse:
         sim = self.sim
         appid_header = request.headers.get("X-CK-Appid")
-        sim.requests.append(
-            RequestRecord(time.monotonic(), request.method, request.path, appid_header)
-        )
+        sim.log_request(RequestRecord(time.monotonic(), request.method, request.path, appid_header))
         if sim.faults.latency > 0:
             await asyncio.sleep(sim.faults.latency)
-        status = sim.faults.http_error_for(path)
+        status = sim.faults.http_error_for(path, request.path)
         if status is not None:
             return web.Response(status=status, text=f"{status} injected by the simulator")
         if sim.config.rate_limit and not self.limiter.allow(
@@ -730,14 +728,14 @@ class RestApi:
         region = request.match_info["region"]
         if region not in sim.config.regions:
             raise web.HTTPNotFound
-        sim.requests.append(
+        sim.log_request(
             RequestRecord(
                 time.monotonic(), request.method, request.path, request.headers.get("X-CK-Appid")
             )
         )
         if sim.faults.latency > 0:
             await asyncio.sleep(sim.faults.latency)
-        status = sim.faults.http_error_for("/dispatch/app")
+        status = sim.faults.http_error_for("/dispatch/app", request.path)
         if status is not None:
             return web.Response(status=status, text=f"{status} injected by the simulator")
         host = sim.config.public_host

@@ -125,18 +125,24 @@ class Simulator:
                 device.server = self.device_dispatch
         for udev in self.unpaired.values():
             await udev.start()
-        waiting = [d for d in self.fleet.devices.values() if d.want_online]
-        self.hub.quiet = len(waiting) > 50
-        for device in waiting:
+        starting = [d for d in self.fleet.devices.values() if d.want_online]
+        self.hub.quiet = len(starting) > 50
+        for device in starting:
             device.start()
+        waiting = [
+            d
+            for d in starting
+            if d.deviceid in self.store.devices and (d.parent is None or d.parent.want_online)
+        ]
         try:
             if waiting:
                 await self.wait_for(
-                    lambda: all(
-                        d.online and d.can_send for d in waiting if d.deviceid in self.store.devices
-                    ),
+                    lambda: all(d.online and d.can_send for d in waiting),
                     timeout=max(10.0, len(waiting) / 50),
                 )
+        except TimeoutError:
+            late = [d.deviceid for d in waiting if not (d.online and d.can_send)]
+            _LOGGER.warning("%d devices did not come online at start: %s", len(late), late[:10])
         finally:
             self.hub.quiet = False
         _LOGGER.info(
@@ -209,6 +215,12 @@ class Simulator:
     def device_dispatch(self) -> tuple[str, int]:
         """Return (serverName, port) to give devices in `POST /ap`."""
         return self.config.public_host, self._port
+
+    def log_request(self, record: RequestRecord) -> None:
+        """Append to `requests` (the oldest half is dropped beyond 100 000 entries)."""
+        self.requests.append(record)
+        if len(self.requests) > 100_000:
+            del self.requests[:50_000]
 
     # Waiting ---------------------------------------------------------------------------------
     def _notify(self) -> None:
@@ -312,15 +324,21 @@ class Simulator:
         """Return the active session of (account, appid)."""
         return self.store.sessions.get((account.apikey, appid))
 
-    async def kick_session(self, account: Account, appid: str) -> bool:
-        """As another login would: revoke the tokens (REST 401), WS 406 then close 1000."""
-        session = self.store.sessions.get((account.apikey, appid))
-        if session is None:
-            return False
-        self.store.revoke(session)
-        self.hub.kick(session)
+    async def kick_session(self, account: Account, appid: str | None = None) -> bool:
+        """As another login would: revoke the tokens (REST 401), WS 406 then close 1000.
+
+        `appid=None` kicks every session of the account.
+        """
+        sessions = [
+            s
+            for (apikey, sid), s in self.store.sessions.items()
+            if apikey == account.apikey and appid in (None, sid)
+        ]
+        for session in sessions:
+            self.store.revoke(session)
+            self.hub.kick(session)
         await asyncio.sleep(0)
-        return True
+        return bool(sessions)
 
     def expire_tokens(
         self, account: Account, appid: str, *, access: bool = True, refresh: bool = False
@@ -458,7 +476,7 @@ class Simulator:
             device.want_online = True
             if self._started:
                 device.start()
-                if wait:
+                if wait and (parent_dev is None or parent_dev.can_send):
                     await device.wait_online()
         return device
 

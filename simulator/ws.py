@@ -664,12 +664,19 @@ class Hub:
             extra = {k: ack[k] for k in ("params", "config") if k in ack}
             reply(int(ack.get("error", 0)), **extra)
 
+        outcome: Any = "ack"
         try:
-            await self.command(device, action, params, sequence=sequence, on_ack=relay)
+            ack = await self.command(device, action, params, sequence=sequence, on_ack=relay)
+            outcome = ack.get("error", 0)
         except DeviceOfflineError:
-            reply(self.config.offline_command_error)
+            outcome = self.config.offline_command_error
+            reply(outcome)
         except DeviceTimeoutError:
-            reply(504)
+            outcome = 504
+            reply(outcome)
+        _LOGGER.info(
+            "%s %s %s from %s -> %s", action, deviceid, params, conn.account.label, outcome
+        )
 
     # Device sessions ---------------------------------------------------------------------
     async def _run_device(

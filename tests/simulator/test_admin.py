@@ -104,7 +104,13 @@ async def test_sessions_kick_expire_drop(world: World) -> None:
     status, body = await admin(http, world, "POST", "/sockets/drop", {"code": 1000})
     assert body == {"dropped": 1}
     await ws.close()
+    data = await world.api.login("owner@example.com", "owner-pw")
     status, body = await admin(http, world, "POST", "/accounts/owner@example.com/kick", {})
+    assert body == {"kicked": True}
+    assert (await world.api.bearer("GET", "/v2/family", data["at"]))["error"] == 401
+    status, body = await admin(
+        http, world, "POST", "/accounts/owner@example.com/kick", {"appid": 5}
+    )
     assert status == 400
 
 

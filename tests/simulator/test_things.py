@@ -282,6 +282,23 @@ async def test_batch_status(world: World, things: dict[str, Any]) -> None:
     assert env["error"] == 400
 
 
+async def test_homepage_and_ota(world: World, things: dict[str, Any]) -> None:
+    """POST /v2/homepage answers only the requested sections; OTA query answers an empty list."""
+    api = world.api
+    at = await login(api)
+    env = await api.bearer(
+        "POST", "/v2/homepage", at, body={"lang": "en", "getUser": {}, "getThing": {"num": 2}}
+    )
+    assert set(env["data"]) == {"userInfo", "thingInfo"}
+    assert env["data"]["userInfo"]["apikey"] == world.owner.apikey
+    assert len(env["data"]["thingInfo"]["thingList"]) == 2
+    assert env["data"]["thingInfo"]["total"] == 7
+    env = await api.bearer("POST", "/v2/homepage", at, body={"getFamily": {}})
+    assert env["data"]["familyInfo"]["currentFamilyId"] == world.home.id
+    env = await api.bearer("POST", "/v2/device/ota/query", at, body={"deviceInfoList": []})
+    assert env["data"] == {"otaInfoList": []}
+
+
 async def test_update_info_tags_delete(world: World, things: dict[str, Any]) -> None:
     """Rename, retag and delete devices."""
     api = world.api

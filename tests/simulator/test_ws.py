@@ -96,7 +96,6 @@ async def test_ping_pong_and_idle_timeout(world: World) -> None:
     ws, _ = await app_session(world.api.http, world.sim, world.api, "owner@example.com", "owner-pw")
     await ws.send_str("ping")
     assert await next_frame(ws) == "pong"
-    await ws.ping(b"x")  # answered by the server (aiohttp consumes the pong)
     for _ in range(3):  # text pings keep it alive past the idle timeout
         await asyncio.sleep(0.6)
         await ws.send_str("ping")
@@ -107,12 +106,21 @@ async def test_ping_pong_and_idle_timeout(world: World) -> None:
     await world.sim.wait_for(lambda: world.sim.app_sessions() == 0)
 
 
-async def test_ignore_ping(world: World) -> None:
-    """With ignore_ping the server answers neither text nor protocol pings."""
-    world.sim.faults.ignore_ping = True
-    ws, _ = await app_session(world.api.http, world.sim, world.api, "owner@example.com", "owner-pw")
+async def test_protocol_pings_and_ignore_ping(world: World) -> None:
+    """RFC 6455 pings are answered; with ignore_ping neither text nor protocol pings are."""
+    sim, api = world.sim, world.api
+    data = await api.login("owner@example.com", "owner-pw")
+    ws = await api.http.ws_connect(sim.ws_url, autoping=False)
+    await ws.send_json(user_online(data["at"], world.owner.apikey, world.app.appid))
+    assert (await ws.receive_json(timeout=2))["error"] == 0
+    await ws.ping(b"hb")
+    msg = await ws.receive(timeout=2)
+    assert (msg.type, msg.data) == (aiohttp.WSMsgType.PONG, b"hb")
+    sim.faults.ignore_ping = True
+    await ws.ping(b"hb2")
     await ws.send_str("ping")
-    await no_frame(ws, lambda f: f == "pong", 0.3)
+    with pytest.raises(TimeoutError):
+        await ws.receive(timeout=0.3)
     await ws.close()
 
 
