@@ -34,6 +34,10 @@ class Faults:
     """Plain HTTP error status per path (region prefix stripped, e.g. "/v2/device/thing"; "*" = all)."""
     http_error_times: dict[str, int] = field(default_factory=dict)
     """Optional remaining count per `http_error` path (absent = until cleared)."""
+    api_error: dict[str, int] = field(default_factory=dict)
+    """Envelope error code per path (HTTP 200, `{"error": code, "msg": "injected", "data": {}}`)."""
+    api_error_times: dict[str, int] = field(default_factory=dict)
+    """Optional remaining count per `api_error` path (absent = until cleared)."""
     thing_list_max: int | None = None
     """Thing lists asked for more than this many items without paging answer error 500."""
     oauth_profile_denied: bool = False
@@ -75,9 +79,14 @@ class Faults:
         self._refuse_ws_until = time.monotonic() + max(0.0, float(seconds))
 
     def fail_next(self, path: str, status: int = 500, times: int = 1) -> None:
-        """Answer the next `times` calls of `path` with HTTP `status`."""
+        """Answer the next `times` calls of `path` with HTTP `status` (see `api_error_next`)."""
         self.http_error[path] = status
         self.http_error_times[path] = times
+
+    def api_error_next(self, path: str, error: int, times: int = 1) -> None:
+        """Answer the next `times` calls of `path` with envelope error `error`."""
+        self.api_error[path] = error
+        self.api_error_times[path] = times
 
     def http_error_for(self, *paths: str) -> int | None:
         """Return the injected HTTP status for a path (and count it down).
@@ -85,19 +94,11 @@ class Faults:
         A call is matched by its region-less path (`/v2/family`), its full path (`/eu/v2/family`)
         or `*`.
         """
-        for key in (*paths, "*"):
-            status = self.http_error.get(key)
-            if status is None:
-                continue
-            remaining = self.http_error_times.get(key)
-            if remaining is not None:
-                if remaining <= 1:
-                    del self.http_error[key]
-                    del self.http_error_times[key]
-                else:
-                    self.http_error_times[key] = remaining - 1
-            return status
-        return None
+        return _take(self.http_error, self.http_error_times, paths)
+
+    def api_error_for(self, *paths: str) -> int | None:
+        """Return the injected envelope error code for a path (and count it down)."""
+        return _take(self.api_error, self.api_error_times, paths)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the knobs as JSON-friendly values."""
@@ -125,3 +126,19 @@ class Faults:
         fresh = Faults()
         for f in fields(self):
             setattr(self, f.name, getattr(fresh, f.name))
+
+
+def _take(table: dict[str, int], times: dict[str, int], paths: tuple[str, ...]) -> int | None:
+    for key in (*paths, "*"):
+        value = table.get(key)
+        if value is None:
+            continue
+        remaining = times.get(key)
+        if remaining is not None:
+            if remaining <= 1:
+                del table[key]
+                del times[key]
+            else:
+                times[key] = remaining - 1
+        return value
+    return None

@@ -213,6 +213,9 @@ class RestApi:
         ):
             # [inf] What the real cloud answers is not documented.
             return envelope(error=412, msg="request too frequent")
+        code = sim.faults.api_error_for(path, request.path)
+        if code is not None:
+            return envelope(error=code, msg="injected by the simulator")
         route = self.routes.get((request.method, path))
         if route is None or (region is None and path != "/v2/utils/get-region"):
             return envelope(error=403, msg="api not found")

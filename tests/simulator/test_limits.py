@@ -120,6 +120,14 @@ async def test_injected_http_errors_and_latency(world: World) -> None:
     faults.fail_next("/dispatch/app", 503)
     async with api.http.get(world.sim.dispatch_url("eu")) as resp:
         assert resp.status == 503
+    faults.api_error["/v2/family"] = 10099
+    env = await api.bearer("GET", "/v2/family", at)
+    assert env == {"error": 10099, "msg": "injected by the simulator", "data": {}}
+    faults.api_error.clear()
+    faults.api_error["/eu/v2/family"] = 500
+    faults.api_error_times["/eu/v2/family"] = 1
+    assert (await api.bearer("GET", "/v2/family", at))["error"] == 500
+    assert (await api.bearer("GET", "/v2/family", at))["error"] == 0
     faults.latency = 0.2
     started = time.monotonic()
     assert (await api.bearer("GET", "/v2/family", at))["error"] == 0
