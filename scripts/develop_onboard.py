@@ -43,6 +43,10 @@ def wait_for_home_assistant(pid: int) -> list[dict[str, Any]]:
     while time.monotonic() - started < 300:
         try:
             return call("/api/onboarding")
+        except urllib.error.HTTPError as err:
+            if err.code == 404:  # onboarding was finished in an earlier run
+                return []
+            raise
         except urllib.error.URLError, ConnectionError, TimeoutError:
             try:
                 os.kill(pid, 0)
