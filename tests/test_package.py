@@ -140,3 +140,51 @@ def test_icons_json_parses() -> None:
     """icons.json is valid JSON with an entity section."""
     icons = json.loads((PACKAGE / "icons.json").read_text())
     assert isinstance(icons.get("entity"), dict)
+
+
+def _source() -> str:
+    return "\n".join(path.read_text() for path in PACKAGE.glob("*.py"))
+
+
+def test_every_translation_key_in_the_code_has_a_string() -> None:
+    """Entity, exception and issue keys used in the code exist in translations/en.json."""
+    strings = _translations()
+    source = _source()
+    entity_keys = {key for platform in strings["entity"].values() for key in platform}
+    used = set(re.findall(r'translation_key="([a-z0-9_]+)"', source))
+    assert used
+    known = entity_keys | set(strings["exceptions"]) | set(strings["issues"])
+    assert used <= known, used - known
+    # Keys returned for command errors and flow errors
+    for key in re.findall(r'return "([a-z_]+)"', source):
+        assert key in strings["exceptions"] or key in strings["config"]["abort"], key
+
+
+def test_every_flow_step_error_and_abort_has_a_string() -> None:
+    """Step ids, error keys and abort reasons of the config and options flows are translated."""
+    strings = _translations()
+    flow = (PACKAGE / "config_flow.py").read_text()
+    steps = set(re.findall(r'step_id="([a-z_]+)"', flow))
+    assert steps <= set(strings["config"]["step"]) | set(strings["options"]["step"])
+    menu = re.findall(r"menu_options = \[([^\]]*)\]", flow) + re.findall(
+        r'\["oauth", "password"[^\]]*\]', flow
+    )
+    options = set(re.findall(r'"([a-z_]+)"', " ".join(menu)))
+    assert options <= set(strings["config"]["step"]["user"]["menu_options"])
+    errors = set(re.findall(r'return "([a-z_]+)"', flow)) | set(
+        re.findall(r'= "([a-z_]+)"\n', flow)
+    )
+    errors -= {"password"}
+    # Every error can show in a form, except the OAuth code one, which only aborts.
+    assert errors - {"oauth_code_invalid"} <= set(strings["config"]["error"])
+    assert errors - {"invalid_server"} <= set(strings["config"]["abort"])
+    reasons = set(re.findall(r'reason="([a-z_]+)"', flow))
+    assert reasons <= set(strings["config"]["abort"]) | set(strings["options"]["abort"])
+
+
+def test_icons_belong_to_translated_entities() -> None:
+    """Every icon in icons.json names an entity translation key."""
+    icons = json.loads((PACKAGE / "icons.json").read_text())["entity"]
+    entities = _translations()["entity"]
+    for platform, keys in icons.items():
+        assert set(keys) <= set(entities[platform]), platform
