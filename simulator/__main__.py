@@ -78,7 +78,7 @@ async def run(args: argparse.Namespace) -> int:
         _raise_fd_limit(4 * args.devices + 256)
         await add_load_devices(sim, args.devices)
     await sim.start()
-    line = describe(sim, scenario)
+    line = describe(sim)
     line["startup_seconds"] = round(time.monotonic() - started, 3)
     sys.stdout.write(json.dumps(line, separators=(",", ":")) + "\n")
     sys.stdout.flush()

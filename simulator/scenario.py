@@ -250,7 +250,7 @@ async def add_load_devices(sim: Simulator, count: int, *, owner: Account | None 
     return owner
 
 
-def describe(sim: Simulator, scenario: _Json) -> _Json:
+def describe(sim: Simulator) -> _Json:
     """Return the JSON line printed on start: everything a client needs to connect."""
     apps = [
         {
@@ -297,5 +297,4 @@ def describe(sim: Simulator, scenario: _Json) -> _Json:
             "online": sum(1 for d in sim.store.devices.values() if d.online),
         },
         "drift": sim.config.drift,
-        "scenario_keys": sorted(scenario),
     }
