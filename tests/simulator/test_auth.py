@@ -322,3 +322,22 @@ async def test_ws_handshake_with_revoked_or_expired_at(world: World) -> None:
     assert reply is not None
     assert reply["error"] == 406
     await ws.close()
+
+
+async def test_second_login_kicks_the_live_socket(world: World) -> None:
+    """Single-session rule on the websocket: a second login sends 406 then closes with 1000."""
+    api, sim = world.api, world.sim
+    first = await api.login("owner@example.com", "owner-pw")
+    ws, reply = await ws_open(
+        api.http, sim, user_online(first["at"], world.owner.apikey, world.app.appid)
+    )
+    assert reply is not None
+    assert reply["error"] == 0
+    await api.login("owner@example.com", "owner-pw")
+    frame = await ws.receive_json(timeout=3)
+    assert frame["error"] == 406
+    assert frame["reason"] == "Authentication Failed"
+    msg = await ws.receive(timeout=3)
+    assert msg.type.name in ("CLOSE", "CLOSED")
+    assert ws.close_code == 1000
+    await sim.wait_for(lambda: sim.app_sessions(world.owner) == 0)
