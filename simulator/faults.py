@@ -24,6 +24,9 @@ class Faults:
     """Clear `force_region_redirect` after it fired once."""
     reject_signature: bool = False
     """Every Sign-authenticated call answers 400 "sign verification failed"."""
+    takeover_keeps_refresh: bool = False
+    """A login elsewhere (or `kick_session`) revokes only the at, as §3.4 literally says; the old
+    rt still refreshes, which takes the session back and kicks the other client [inf]."""
     appid_no_password_login: bool = False
     """Every app ID answers 407 on password login."""
     appid_expired: bool = False

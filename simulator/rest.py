@@ -364,6 +364,8 @@ class RestApi:
             or session.account.region != ctx.region
         ):
             raise ApiError(405, "can't find the account with this rt")
+        if session.displaced and (other := self.sim.store.reinstate(session)) is not None:
+            self.sim.hub.kick(other)
         self.sim.store.rotate(
             session,
             at_lifetime=self.sim.config.at_lifetime,

@@ -315,6 +315,7 @@ class Simulator:
             at_lifetime=self.config.at_lifetime,
             rt_lifetime=self.config.rt_lifetime,
             kind=kind,
+            keep_refresh=self.faults.takeover_keeps_refresh,
         )
         if old is not None:
             self.hub.kick(old)
@@ -335,7 +336,10 @@ class Simulator:
             if apikey == account.apikey and appid in (None, sid)
         ]
         for session in sessions:
-            self.store.revoke(session)
+            if self.faults.takeover_keeps_refresh:
+                self.store.displace(session)
+            else:
+                self.store.revoke(session)
             self.hub.kick(session)
         await asyncio.sleep(0)
         return bool(sessions)

@@ -203,6 +203,8 @@ class Session:
     rt_expires: float
     kind: str = "password"
     revoked: bool = False
+    displaced: bool = False
+    """Its at was revoked by a login elsewhere, but its rt may still take the session back."""
 
 
 @dataclass(slots=True, eq=False)
@@ -381,12 +383,22 @@ class Store:
 
     # Sessions -----------------------------------------------------------------------------
     def new_session(
-        self, account: Account, appid: str, *, at_lifetime: float, rt_lifetime: float, kind: str
+        self,
+        account: Account,
+        appid: str,
+        *,
+        at_lifetime: float,
+        rt_lifetime: float,
+        kind: str,
+        keep_refresh: bool = False,
     ) -> tuple[Session, Session | None]:
         """Start a session for (account, appid); return it and the session it replaced."""
         old = self.sessions.get((account.apikey, appid))
         if old is not None:
-            self.revoke(old)
+            if keep_refresh:
+                self.displace(old)
+            else:
+                self.revoke(old)
         now = time.time()
         session = Session(
             id=uuid.uuid4().hex,
@@ -412,6 +424,25 @@ class Store:
         session.at_expires, session.rt_expires = now + at_lifetime, now + rt_lifetime
         self.by_at[session.at] = session
         self.by_rt[session.rt] = session
+
+    def displace(self, session: Session) -> None:
+        """Revoke only the at (the reference's literal reading of §3.4); the rt stays valid."""
+        session.displaced = True
+        self.by_at.pop(session.at, None)
+        if self.sessions.get((session.account.apikey, session.appid)) is session:
+            del self.sessions[(session.account.apikey, session.appid)]
+
+    def reinstate(self, session: Session) -> Session | None:
+        """Make a displaced session the active one again; return the session it displaces."""
+        key = (session.account.apikey, session.appid)
+        other = self.sessions.get(key)
+        if other is session:
+            return None
+        if other is not None:
+            self.displace(other)
+        session.displaced = False
+        self.sessions[key] = session
+        return other
 
     def revoke(self, session: Session) -> None:
         """End a session: both tokens die."""

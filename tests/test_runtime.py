@@ -309,3 +309,29 @@ async def test_zigbee_child_is_linked_to_its_bridge(
     await child.report({"temperature": "2315", "humidity": 4820})
     await wait_for(lambda: state_of(hass, "sensor.bedroom_th_temperature") == "23.15")
     assert state_of(hass, "sensor.bedroom_th_humidity") == "48.2"
+
+
+async def test_takeover_recovered_by_renewing_clears_the_issue(
+    hass: HomeAssistant,
+    cloud: Cloud,
+    config_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """If the session can be renewed after a takeover, the issue goes away once connected."""
+    cloud.sim.faults.takeover_keeps_refresh = True
+    await cloud.sim.add_device(cloud.owner, "1000000118", uiid=1, name="Lamp")
+    await setup_entry(hass, config_entry)
+    issue_id = f"session_taken_over_{config_entry.entry_id}"
+    before = config_entry.data[CONF_TOKEN]["access_token"]
+    created: list[str] = []
+    unsub = hass.bus.async_listen(
+        ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED,
+        lambda event: created.append(event.data["action"]),
+    )
+    await cloud.sim.kick_session(cloud.owner, APP_ID)
+    await wait_for(lambda: "create" in created and "remove" in created, timeout=20)
+    unsub()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert config_entry.runtime_data.coordinator.connected
+    assert config_entry.data[CONF_TOKEN]["access_token"] != before
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)

@@ -76,6 +76,7 @@ async def harness(cloud: Cloud) -> AsyncIterator[Harness]:
             ack_timeout=3.0,
             handshake_interval=0.2,
             backoff_base=0.2,
+            takeover_backoff_base=0.5,
         )
         h = Harness(cloud.sim, client, connection, events, states)
         task = asyncio.create_task(connection.run())
@@ -246,3 +247,18 @@ async def test_commands_need_the_connection(cloud: Cloud) -> None:
         with pytest.raises(ReauthRequiredError):
             await connection.run()
         assert connection.state is ConnectionState.AUTH_REQUIRED
+
+
+async def test_takeover_recovers_once_then_backs_off(cloud: Cloud, harness: Harness) -> None:
+    """A takeover that leaves the refresh token alive is recovered once; the next one within
+    10 minutes is retried with a growing backoff, never in a tight loop."""
+    cloud.sim.faults.takeover_keeps_refresh = True
+    await cloud.sim.kick_session(cloud.owner, APP_ID)
+    await harness.until(lambda: harness.connects() == 2)
+    assert harness.connection.stats.takeovers == 1
+    await cloud.sim.kick_session(cloud.owner, APP_ID)
+    await harness.until(lambda: harness.connection.state is ConnectionState.TAKEN_OVER)
+    await asyncio.sleep(3)
+    attempts = harness.connection.stats.takeovers
+    assert 2 <= attempts <= 6
+    assert not harness.connection.connected

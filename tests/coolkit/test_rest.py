@@ -23,6 +23,7 @@ from custom_components.ewelink.coolkit import (
     RateLimiter,
     ReauthRequiredError,
     Servers,
+    SessionTakenOverError,
     Tokens,
     sign,
 )
@@ -281,3 +282,19 @@ async def test_status_and_add_device(cloud: Cloud, session: aiohttp.ClientSessio
     with pytest.raises(DeviceOfflineError) as err:
         await client.set_thing_status("1000000400", {"switch": "off"})
     assert err.value.code == 4002
+
+
+async def test_401_renews_once_then_reports_the_takeover(
+    cloud: Cloud, session: aiohttp.ClientSession
+) -> None:
+    """When a takeover leaves the refresh token alive, renew once; a second one within 10 minutes
+    is reported instead of taking the session back and forth."""
+    cloud.sim.faults.takeover_keeps_refresh = True
+    client = make_client(cloud.sim, session)
+    await client.login(EMAIL, PASSWORD, "+49")
+    await cloud.sim.kick_session(cloud.owner, APP_ID)
+    assert await client.get_families()
+    await cloud.sim.kick_session(cloud.owner, APP_ID)
+    with pytest.raises(SessionTakenOverError):
+        await client.get_families()
+    assert len(paths(cloud.sim, "/v2/user/refresh")) == 1

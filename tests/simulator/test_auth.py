@@ -341,3 +341,19 @@ async def test_second_login_kicks_the_live_socket(world: World) -> None:
     assert msg.type.name in ("CLOSE", "CLOSED")
     assert ws.close_code == 1000
     await sim.wait_for(lambda: sim.app_sessions(world.owner) == 0)
+
+
+async def test_takeover_keeping_the_refresh_token(world: World) -> None:
+    """With the reference's literal reading, only the at dies; refreshing takes the session back."""
+    api, sim = world.api, world.sim
+    sim.faults.takeover_keeps_refresh = True
+    first = await api.login("owner@example.com", "owner-pw")
+    second = await api.login("owner@example.com", "owner-pw")
+    assert (await api.bearer("GET", "/v2/family", first["at"]))["error"] == 401
+    env = await api.call("POST", "eu", "/v2/user/refresh", body={"rt": first["rt"]})
+    assert env["error"] == 0
+    assert (await api.bearer("GET", "/v2/family", env["data"]["at"]))["error"] == 0
+    # The second client is now the one taken over; its rt can take the session back again.
+    assert (await api.bearer("GET", "/v2/family", second["at"]))["error"] == 401
+    env = await api.call("POST", "eu", "/v2/user/refresh", body={"rt": second["rt"]})
+    assert env["error"] == 0
