@@ -335,3 +335,14 @@ async def test_takeover_recovered_by_renewing_clears_the_issue(
     assert config_entry.runtime_data.coordinator.connected
     assert config_entry.data[CONF_TOKEN]["access_token"] != before
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+
+async def test_removing_the_entry_signs_out(
+    hass: HomeAssistant, cloud: Cloud, config_entry: MockConfigEntry
+) -> None:
+    """Deleting the account from Home Assistant ends its eWeLink session."""
+    await setup_entry(hass, config_entry)
+    assert cloud.sim.session(cloud.owner, APP_ID) is not None
+    assert await hass.config_entries.async_remove(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert cloud.sim.session(cloud.owner, APP_ID) is None

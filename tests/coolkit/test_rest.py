@@ -13,15 +13,19 @@ import pytest
 
 from custom_components.ewelink.coolkit import (
     AppNotPermittedError,
+    CommandRejectedError,
+    CoolkitApiError,
     CoolkitClient,
     CoolkitConnectionError,
     DeviceOfflineError,
+    DeviceTimeoutError,
     InvalidAppCredentialsError,
     InvalidCredentialsError,
     OAuthCodeError,
     RateLimitedError,
     RateLimiter,
     ReauthRequiredError,
+    RegionError,
     Servers,
     SessionTakenOverError,
     Tokens,
@@ -298,3 +302,70 @@ async def test_401_renews_once_then_reports_the_takeover(
     with pytest.raises(SessionTakenOverError):
         await client.get_families()
     assert len(paths(cloud.sim, "/v2/user/refresh")) == 1
+
+
+async def test_unknown_country_code_asks_the_region_lookup(
+    sim: Simulator, session: aiohttp.ClientSession
+) -> None:
+    """A calling code the client cannot place is looked up (a Sign-authenticated GET)."""
+    sim.add_app(APP_ID, APP_SECRET)
+    sim.add_account(phone="+3541234567", password=PASSWORD, region="eu", country_code="+354")
+    client = make_client(sim, session)
+    assert await client.get_region("+354") == "eu"
+    result = await client.login("1234567", PASSWORD, "354")
+    assert result.region == "eu"
+    assert paths(sim, "/v2/utils/get-region") == ["/v2/utils/get-region"] * 2
+
+
+async def test_binding_devices_and_signing_out(
+    cloud: Cloud, session: aiohttp.ClientSession
+) -> None:
+    """Wi-Fi devices are bound with the digest of their key; GSM devices by id; logout ends it."""
+    sim = cloud.sim
+    unpaired = await sim.add_unpaired_device("10000abc01", uiid=1, chipid="00A1B2C3")
+    sim.add_gsm_device("gsm-0001", uiid=81)
+    client = make_client(sim, session)
+    await client.login(EMAIL, PASSWORD, "+49")
+    with pytest.raises(CoolkitApiError) as err:
+        await client.add_wifi_device("10000abc01", "not-the-key", "Plug", chipid="00A1B2C3")
+    assert err.value.code == 30015
+    thing = await client.add_wifi_device(
+        "10000abc01", unpaired.device.factory.apikey, "Plug", chipid="00A1B2C3", family_id=cloud.home.id
+    )
+    assert (thing.deviceid, thing.name, thing.owner_apikey) == (
+        "10000abc01",
+        "Plug",
+        cloud.owner.apikey,
+    )
+    gsm = await client.add_gsm_device("gsm-0001", "Gate", family_id=cloud.home.id)
+    assert gsm.name == "Gate"
+    assert {t.deviceid for t in await client.get_things()} >= {"10000abc01", gsm.deviceid}
+    await client.logout()
+    with pytest.raises(ReauthRequiredError):
+        await client.get_families()
+
+
+async def test_dispatch_and_answer_errors(cloud: Cloud, session: aiohttp.ClientSession) -> None:
+    """Broken dispatch answers and odd error codes map to the client's error types."""
+    sim = cloud.sim
+    device = await sim.add_device(cloud.owner, "1000000401", uiid=1)
+    client = make_client(sim, session)
+    await client.login(EMAIL, PASSWORD, "+49")
+    assert (await client.dispatch()).url == f"ws://127.0.0.1:{sim.port}/api/ws"
+    sim.faults.fail_next("/dispatch/app", 500)
+    with pytest.raises(CoolkitConnectionError):
+        await client.dispatch()
+    assert "secret" not in repr(client)
+    assert (await client.get_thing_status("1000000401"))["switch"] == device.params["switch"]
+    for code, error in (
+        (504, DeviceTimeoutError),
+        (406, CommandRejectedError),
+        (10005, RegionError),
+    ):
+        sim.faults.api_error["/v2/device/thing/status"] = code
+        with pytest.raises(error):
+            await client.set_thing_status("1000000401", {"switch": "on"})
+    sim.faults.api_error.clear()
+    client.tokens = Tokens.issued_now("a", "r", access_lifetime=-2, refresh_lifetime=-1)
+    with pytest.raises(ReauthRequiredError):
+        await client.get_families()

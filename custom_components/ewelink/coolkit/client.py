@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from .const import CLOUD, REGIONS, Servers, region_for_country_code
+from .const import CLOUD, DEFAULT_REGION, REGIONS, Servers, region_for_country_code
 from .errors import (
     AppNotPermittedError,
     CommandRejectedError,
@@ -37,7 +37,7 @@ from .errors import (
 )
 from .models import Family, Thing, Tokens, UserInfo
 from .ratelimit import RateLimiter
-from .signing import device_digest, nonce, sign
+from .signing import device_digest, nonce, query_message, sign
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -145,6 +145,8 @@ class CoolkitClient:
             body["phoneNumber"] = phone if phone.startswith("+") else f"{country_code}{phone}"
         body["lang"] = "en"
         region = self.region or region_for_country_code(country_code)
+        if region is None:
+            region = await self.get_region(country_code)
         try:
             data = await self._request(
                 "POST", "/v2/user/login", region=region, body=body, auth="sign"
@@ -163,6 +165,17 @@ class CoolkitClient:
         self.user_apikey = user.apikey
         self._set_tokens(tokens)
         return LoginResult(user, tokens, self.region)
+
+    async def get_region(self, country_code: str) -> str:
+        """Ask the global lookup which region serves a country code (Sign-authenticated GET)."""
+        data = await self._request(
+            "GET",
+            "/v2/utils/get-region",
+            auth="sign",
+            url=self.servers.region_lookup,
+            query={"countryCode": "+" + country_code.strip().lstrip("+")},
+        )
+        return _known_region(data.get("region"), DEFAULT_REGION)
 
     def authorization_url(
         self, redirect_url: str, state: str, *, seq: str | None = None, show_qr_code: bool = False
@@ -448,19 +461,24 @@ class CoolkitClient:
         region: str | None = None,
         body: Mapping[str, Any] | None = None,
         query: Mapping[str, str | int] | None = None,
+        url: str | None = None,
     ) -> dict[str, Any]:
         """Send one call and return its `data`; on 402 (expired) or 401 (revoked) renew and retry once."""
         if auth == "bearer":
             await self.ensure_fresh_tokens()
         try:
-            return await self._send(method, path, auth=auth, region=region, body=body, query=query)
+            return await self._send(
+                method, path, auth=auth, region=region, body=body, query=query, url=url
+            )
         except _TokenExpiredError:
             _LOGGER.debug("Access token expired; refreshing")
             await self.refresh()
         except SessionTakenOverError:
             await self.recover_session()
         try:
-            return await self._send(method, path, auth=auth, region=region, body=body, query=query)
+            return await self._send(
+                method, path, auth=auth, region=region, body=body, query=query, url=url
+            )
         except _TokenExpiredError as err:
             raise ReauthRequiredError("the new access token was refused") from err
 
@@ -495,9 +513,10 @@ class CoolkitClient:
         region: str | None,
         body: Mapping[str, Any] | None,
         query: Mapping[str, str | int] | None,
+        url: str | None = None,
     ) -> dict[str, Any]:
-        region = region or self._region()
-        url = f"{self.servers.api(region)}{path}"
+        if url is None:
+            url = f"{self.servers.api(region or self._region())}{path}"
         headers = {"X-CK-Appid": self.app_id, "X-CK-Nonce": nonce()}
         payload: bytes | None = None
         if body is not None:
@@ -505,9 +524,7 @@ class CoolkitClient:
             headers["Content-Type"] = "application/json"
         if auth == "sign":
             # POST: the exact bytes sent; GET: sorted decoded k=v pairs (§3.3).
-            message: bytes | str = payload if payload is not None else ""
-            if payload is None and query:
-                message = "&".join(f"{k}={query[k]}" for k in sorted(query))
+            message: bytes | str = payload if payload is not None else query_message(query or {})
             headers["Authorization"] = f"Sign {sign(self._app_secret, message)}"
         elif self.tokens is not None:
             headers["Authorization"] = f"Bearer {self.tokens.access_token}"

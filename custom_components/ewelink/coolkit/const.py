@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 REGIONS: Final = ("cn", "as", "us", "eu")
 
 OAUTH_PAGE: Final = "https://c2ccdn.coolkit.cc/oauth/index.html"
+REGION_LOOKUP: Final = "https://apia.coolkit.cn/v2/utils/get-region"
 
 # Lifetimes the cloud documents; password login and refresh do not return expiry times.
 ACCESS_TOKEN_LIFETIME: Final = 30 * 86400.0
@@ -29,13 +30,13 @@ _COUNTRY_REGION: Final = {
 DEFAULT_REGION: Final = "eu"
 
 
-def region_for_country_code(country_code: str) -> str:
+def region_for_country_code(country_code: str) -> str | None:
     """Guess the region of an account from its phone country code (`+49`, `49`)."""
     digits = country_code.strip().lstrip("+")
     for length in (3, 2, 1):
         if (region := _COUNTRY_REGION.get(digits[:length])) is not None:
             return region
-    return DEFAULT_REGION
+    return None
 
 
 def _tld(region: str) -> str:
@@ -75,6 +76,13 @@ class Servers:
         if self.custom_base is not None:
             return f"{self.custom_base}/{region}/dispatch/app"
         return f"https://{region}-dispa.coolkit.{_tld(region)}/dispatch/app"
+
+    @property
+    def region_lookup(self) -> str:
+        """Return the global region lookup URL (the same for every region)."""
+        if self.custom_base is not None:
+            return f"{self.custom_base}/v2/utils/get-region"
+        return REGION_LOOKUP
 
     @property
     def websocket_scheme(self) -> str:
