@@ -316,7 +316,6 @@ async def test_provision_times_out_without_ack() -> None:
     assert err.value.reason == ErrorReason.NO_ACK
     assert 0.59 <= elapsed < 1.2
     assert last_datagram < 0.45  # sending stopped after send_seconds, listening went on
-    assert device.decoded is not None  # the device did receive everything
 
 
 async def test_provision_cancellation_cleans_up() -> None:
