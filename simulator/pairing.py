@@ -143,6 +143,11 @@ class UnpairedDevice:
         return self._receiver.decoder if self._receiver is not None else None
 
     @property
+    def datagrams(self) -> int:
+        """Return how many ESP-Touch datagrams the device has received."""
+        return self._receiver.datagrams if self._receiver is not None else 0
+
+    @property
     def online(self) -> bool:
         """Return the cloud's online flag."""
         return self.device.online

@@ -14,6 +14,7 @@ from homeassistant.loader import async_get_integration
 import yaml
 
 from custom_components.ewelink.const import DOMAIN
+from custom_components.ewelink.pairing import ErrorReason
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "custom_components" / DOMAIN
@@ -188,3 +189,31 @@ def test_icons_belong_to_translated_entities() -> None:
     entities = _translations()["entity"]
     for platform, keys in icons.items():
         assert set(keys) <= set(entities[platform]), platform
+
+
+def test_add_device_flow_strings() -> None:
+    """Every step, progress action, error and abort of the "Add device" flow is translated."""
+    strings = _translations()["config_subentries"]["device"]
+    flow = (PACKAGE / "device_flow.py").read_text()
+    assert strings["entry_type"]
+    assert strings["initiate_flow"]["user"]
+    steps = set(re.findall(r'(?<!next_)step_id="([a-z_]+)"', flow))
+    assert steps <= set(strings["step"])
+    progress = set(re.findall(r'self\._progress\("([a-z_]+)"', flow))
+    assert progress
+    assert progress <= set(strings["progress"])
+    errors = set(re.findall(r'_PairingFailedError\("[a-z_]+", "([a-z_]+)"\)', flow))
+    errors |= set(re.findall(r'errors\[[A-Z_]+\] = "([a-z_]+)"', flow))
+    assert errors
+    # The validation reasons the Wi-Fi form can show come from the pairing library.
+    errors |= {
+        ErrorReason.SSID_EMPTY, ErrorReason.SSID_TOO_LONG, ErrorReason.PASSWORD_LENGTH,
+        ErrorReason.CONTROL_CHARACTERS, ErrorReason.ENCODING, ErrorReason.BSSID_INVALID,
+    }  # fmt: skip
+    missing = {str(e) for e in errors} - set(strings["error"])
+    assert not missing, missing
+    reasons = set(re.findall(r'reason="([a-z_]+)"', flow))
+    reasons |= set(re.findall(r'_PairingAbortedError\("([a-z_]+)"', flow))
+    assert reasons <= set(strings["abort"])
+    menu = strings["step"]["user"]["menu_options"]
+    assert set(menu) == {"touch", "ap", "gsm", "other"}

@@ -12,6 +12,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigEntryState,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlowWithReload,
 )
 from homeassistant.core import callback
@@ -59,6 +60,7 @@ from .coolkit import (
     UserInfo,
 )
 from .coordinator import EwelinkConfigEntry
+from .device_flow import AddDeviceFlow
 
 CONF_PASSWORD = "password"
 
@@ -120,6 +122,14 @@ class EwelinkConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, doma
     def async_get_options_flow(config_entry: ConfigEntry) -> EwelinkOptionsFlow:
         """Return the options flow."""
         return EwelinkOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Offer "Add device" on the account's entry."""
+        return {"device": AddDeviceFlow}
 
     # -- user ----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ connection changes notify every entity.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,7 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         self.connection = LongConnection(client, self._handle_event, self._handle_state)
         self.families: dict[str, Family] = {}
         self._device_listeners: dict[str, list[DeviceListener]] = {}
+        self._online_waiters: dict[str, asyncio.Future[None]] = {}
         self._ever_connected = False
         self._was_connected = False
 
@@ -209,6 +211,12 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
     @callback
     def _handle_event(self, event: DeviceEvent) -> None:
         """Apply one pushed frame and notify only that device's entities (hot path)."""
+        if self._online_waiters and (
+            event.online if isinstance(event, DeviceOnline) else event.implies_online
+        ):
+            waiter = self._online_waiters.pop(event.deviceid, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
         thing = self.data.get(event.deviceid) if self.data else None
         if thing is None:
             return
@@ -234,6 +242,19 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
                 self._device_listeners.pop(deviceid, None)
 
         return unsubscribe
+
+    @callback
+    def async_expect_online(self, deviceid: str) -> asyncio.Future[None]:
+        """Return a future resolved by the next push that shows the device online.
+
+        Used while pairing: the device is not in the account's data yet when it comes online.
+        """
+        future: asyncio.Future[None] = self.hass.loop.create_future()
+        if (thing := self.data.get(deviceid)) is not None and thing.online:
+            future.set_result(None)
+        else:
+            self._online_waiters[deviceid] = future
+        return future
 
     # -- commands ------------------------------------------------------------------------
 

@@ -330,7 +330,11 @@ async def test_binding_devices_and_signing_out(
         await client.add_wifi_device("10000abc01", "not-the-key", "Plug", chipid="00A1B2C3")
     assert err.value.code == 30015
     thing = await client.add_wifi_device(
-        "10000abc01", unpaired.device.factory.apikey, "Plug", chipid="00A1B2C3", family_id=cloud.home.id
+        "10000abc01",
+        unpaired.device.factory.apikey,
+        "Plug",
+        chipid="00A1B2C3",
+        family_id=cloud.home.id,
     )
     assert (thing.deviceid, thing.name, thing.owner_apikey) == (
         "10000abc01",
