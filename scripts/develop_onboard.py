@@ -117,10 +117,19 @@ def main() -> None:
         "  then choose 'Sign in with eWeLink' after step 2; the simulator's page accepts the account above.",
     ]
     if unpaired:
+        device_port = unpaired["http_url"].rsplit(":", 1)[1]
+        wifi = sim["wifi"]
         lines += [
             "",
-            f"A device in pairing mode waits at {unpaired['http_url']} (id {unpaired['deviceid']});",
-            f"  its Wi-Fi is {sim['wifi']['ssid']!r} with password {sim['wifi']['password']!r}.",
+            f"Pair the simulated device {unpaired['deviceid']} (it waits in pairing mode):",
+            "  On the eWeLink entry: Add device >",
+            "  - 'Wi-Fi device, compatible pairing': continue, then",
+            f"      Wi-Fi: {wifi['ssid']!r} / {wifi['password']!r};",
+            f"      device address 127.0.0.1, device HTTP port {device_port}",
+            "  - or 'Wi-Fi device, quick pairing': the same Wi-Fi, and under 'Quick pairing settings':",
+            f"      this host 127.0.0.1, broadcast 127.0.0.1, broadcast port {unpaired['udp_port']},",
+            f"      answer port {unpaired['ack_port']}, device HTTP port {device_port}",
+            "  A wrong Wi-Fi password shows how a failed pairing looks.",
         ]
     lines += ["", "Stop with Ctrl+C.", ""]
     print("\n".join(lines), flush=True)
