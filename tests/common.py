@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
+from homeassistant.core import HomeAssistant
 
 from simulator import Simulator
 from simulator.state import Account, App, Home
@@ -31,6 +32,12 @@ class Cloud:
     owner: Account
     home: Home
     friend: Account
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
+    """Return an entity's state, or None when it does not exist."""
+    state = hass.states.get(entity_id)
+    return state.state if state else None
 
 
 async def wait_for(predicate: Callable[[], object], timeout: float = 10.0) -> None:

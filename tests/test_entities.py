@@ -8,14 +8,8 @@ from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from tests.common import Cloud, wait_for
+from tests.common import Cloud, state_of, wait_for
 from tests.conftest import setup_entry
-
-
-def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
-    """Return an entity's state, or None when it does not exist."""
-    state = hass.states.get(entity_id)
-    return state.state if state else None
 
 
 async def test_door_and_zigbee_sensors(

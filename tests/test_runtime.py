@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.ewelink import async_remove_config_entry_device
 from custom_components.ewelink.const import CONF_TOKEN, DOMAIN, THING_LIST_INTERVAL
-from tests.common import APP_ID, PASSWORD, Cloud, wait_for
+from tests.common import APP_ID, PASSWORD, Cloud, state_of, wait_for
 from tests.conftest import setup_entry
 
 
@@ -24,12 +24,6 @@ from tests.conftest import setup_entry
 def every_event(data: Any) -> bool:
     """Let every event through (state_reported listeners need a filter)."""
     return True
-
-
-def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
-    """Return an entity's state, or None when it does not exist."""
-    state = hass.states.get(entity_id)
-    return state.state if state else None
 
 
 async def test_pushes_update_states(

@@ -166,16 +166,30 @@ class EwelinkConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, doma
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Sign in with app credentials, e-mail or phone number and password."""
+        return await self._async_password_form("password", PASSWORD_SCHEMA, user_input)
+
+    async def _async_password_form(
+        self,
+        step_id: str,
+        schema: vol.Schema,
+        user_input: dict[str, Any] | None,
+        *,
+        entry: ConfigEntry | None = None,
+        suggested: dict[str, Any] | None = None,
+    ) -> ConfigFlowResult:
+        """Show a sign-in form; on submit sign in (with the entry's other data) and finish."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            result = await self._async_password_login(user_input)
+            known = dict(entry.data) if entry else {}
+            result = await self._async_password_login({**known, **user_input})
             if isinstance(result, str):
                 errors["base"] = result
             else:
                 return await self._async_finish(*result)
         return self.async_show_form(
-            step_id="password",
-            data_schema=self.add_suggested_values_to_schema(PASSWORD_SCHEMA, user_input),
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or suggested),
+            description_placeholders={"account": entry.data[CONF_ACCOUNT]} if entry else None,
             errors=errors,
         )
 
@@ -299,19 +313,9 @@ class EwelinkConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, doma
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the password again."""
-        entry = self._get_reauth_entry()
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            result = await self._async_password_login({**entry.data, **user_input})
-            if isinstance(result, str):
-                errors["base"] = result
-            else:
-                return await self._async_finish(*result)
-        return self.async_show_form(
-            step_id="reauth_password",
-            data_schema=vol.Schema({vol.Required(CONF_PASSWORD): _PASSWORD}),
-            description_placeholders={"account": entry.data[CONF_ACCOUNT]},
-            errors=errors,
+        schema = vol.Schema({vol.Required(CONF_PASSWORD): _PASSWORD})
+        return await self._async_password_form(
+            "reauth_password", schema, user_input, entry=self._get_reauth_entry()
         )
 
     # -- reconfigure ---------------------------------------------------------------------
@@ -339,21 +343,13 @@ class EwelinkConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, doma
     ) -> ConfigFlowResult:
         """Enter a new app ID and secret; the password proves the account."""
         entry = self._get_reconfigure_entry()
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            result = await self._async_password_login({**entry.data, **user_input})
-            if isinstance(result, str):
-                errors["base"] = result
-            else:
-                return await self._async_finish(*result)
         schema = vol.Schema({**APP_SCHEMA, vol.Required(CONF_PASSWORD): _PASSWORD})
-        return self.async_show_form(
-            step_id="reconfigure_password",
-            data_schema=self.add_suggested_values_to_schema(
-                schema, user_input or {CONF_APP_ID: entry.data[CONF_APP_ID]}
-            ),
-            description_placeholders={"account": entry.data[CONF_ACCOUNT]},
-            errors=errors,
+        return await self._async_password_form(
+            "reconfigure_password",
+            schema,
+            user_input,
+            entry=entry,
+            suggested={CONF_APP_ID: entry.data[CONF_APP_ID]},
         )
 
 
