@@ -156,7 +156,9 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
 
     def _room_name(self, thing: Thing) -> str | None:
         family = self.families.get(thing.family_id or "")
-        return family.rooms.get(thing.room_id or "") or None if family else None
+        if family is None or not thing.room_id:
+            return None
+        return family.rooms.get(thing.room_id) or None
 
     # -- long connection -----------------------------------------------------------------
 
