@@ -16,9 +16,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 import logging
-import re
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from homeassistant.components import network
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryFlow, SubentryFlowResult
@@ -59,6 +57,7 @@ from .pairing import (
     EspTouchTimeoutError,
     InvalidPairingInputError,
     esptouch_provision,
+    parse_gsm_id,
     validate_ipv4,
     validate_target,
     wifi_credentials_errors,
@@ -341,7 +340,7 @@ class AddDeviceFlow(ConfigSubentryFlow):
         """Add a GSM device by the ID printed on it or the URL of its QR code."""
         errors, self._errors = self._errors, {}
         if user_input is not None:
-            gsm_id = _gsm_id(user_input[CONF_GSM_ID])
+            gsm_id = parse_gsm_id(user_input[CONF_GSM_ID])
             self._name = (user_input.get(CONF_NAME) or "").strip()
             if not gsm_id:
                 errors[CONF_GSM_ID] = "gsm_id_invalid"
@@ -525,12 +524,3 @@ def _touch_settings_errors(values: dict[str, Any]) -> dict[str, str]:
     except InvalidPairingInputError:
         errors[CONF_ADVANCED] = "target_invalid"
     return errors
-
-
-def _gsm_id(text: str) -> str:
-    """Return the GSM id from the text printed on the device or the URL of its QR code."""
-    text = text.strip()
-    if "://" in text or "?" in text:
-        ids = parse_qs(urlsplit(text).query).get("id")
-        return ids[0].strip() if ids else ""
-    return text if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", text) else ""

@@ -12,6 +12,7 @@ from custom_components.ewelink.pairing import (
     esptouch_provision,
     format_mac,
     parse_bssid,
+    parse_gsm_id,
     validate_password,
     validate_ssid,
     validate_wifi_credentials,
@@ -167,3 +168,19 @@ async def test_provision_validates_before_opening_sockets(
     with pytest.raises(InvalidPairingInputError) as err:
         await esptouch_provision(**arguments)  # type: ignore[arg-type]
     assert err.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("gsm-0001", "gsm-0001"),
+        ("  ABC123  ", "ABC123"),
+        ("https://anything.example/addGsm?id=gsm-7001", "gsm-7001"),
+        ("https://qr.example/addGsm?other=1", ""),
+        ("not a valid id!", ""),
+        ("", ""),
+    ],
+)
+def test_parse_gsm_id(text: str, expected: str) -> None:
+    """The id comes from the label or the QR code's `addGsm?id=` query."""
+    assert parse_gsm_id(text) == expected

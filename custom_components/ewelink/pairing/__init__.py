@@ -24,6 +24,7 @@ from .ap import (
     ap_provision,
     bind_digest,
     device_dispatch_host,
+    parse_gsm_id,
     validate_server,
 )
 from .errors import (
@@ -129,6 +130,7 @@ __all__ = [
     "multicast_addresses",
     "parse_ack",
     "parse_bssid",
+    "parse_gsm_id",
     "send_esptouch",
     "subnet_broadcast_address",
     "validate_ipv4",

@@ -30,7 +30,9 @@ from dataclasses import dataclass, field
 import hashlib
 import json
 import logging
+import re
 from typing import Final
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 from yarl import URL
@@ -347,3 +349,16 @@ async def ap_provision(
     info = await client.get_device()
     await client.send_wifi(ssid, password, server_name, server_port, version=version)
     return info
+
+
+def parse_gsm_id(text: str) -> str:
+    """Return the id of a GSM device from its label or the URL of its QR code (pairing.md §3.6).
+
+    The QR code holds `.../addGsm?id=<gsmId>`; the domain may change, the query does not.
+    Returns "" when the text holds no plausible id.
+    """
+    text = text.strip()
+    if "://" in text or "?" in text:
+        ids = parse_qs(urlsplit(text).query).get("id")
+        return ids[0].strip() if ids else ""
+    return text if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", text) else ""
