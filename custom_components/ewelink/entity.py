@@ -18,11 +18,22 @@ from .coordinator import EwelinkCoordinator
 
 @dataclass(frozen=True, kw_only=True)
 class EwelinkEntityDescription(EntityDescription):
-    """What every eWeLink entity description has: the param it reads, the devices it fits."""
+    """What every eWeLink entity description has: the params it reads, the devices it fits.
+
+    `param` is the main param; `also_reads` names every other param the entity's state depends
+    on. Together they are the keys whose pushes re-write the entity (`reads`), so they must be
+    complete.
+    """
 
     param: str
     exists_fn: Callable[[Thing], bool]
     channel: int | None = None
+    also_reads: tuple[str, ...] = ()
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """Return every param the entity's state depends on."""
+        return frozenset((self.param, *self.also_reads))
 
 
 class EwelinkEntity(CoordinatorEntity[EwelinkCoordinator]):
