@@ -446,6 +446,9 @@ class LanDevice:
         )
 
     def _data_fields(self, params: _Json) -> dict[bytes, bytes]:
+        if self.faults.rf_equals and self.local_type == "rf":
+            # The RF Bridge's own records start with its rf* keys [inf]; some write "=" (Q4).
+            params = dict(sorted(params.items(), key=lambda kv: not kv[0].startswith("rf")))
         text = _dumps(params)
         if self.faults.rf_equals and text.startswith('{"rf'):
             text = text.replace('":"', '"="')
