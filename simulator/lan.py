@@ -327,8 +327,10 @@ class LanDevice:
 
     # Power -----------------------------------------------------------------------------------
     def power(self, device: VirtualDevice, on: bool) -> None:
-        """Hook: the virtual device was powered on or off (sub-units follow their parent)."""
+        """Hook: the virtual device was powered on or off; a sub-unit joining is announced."""
         if device is not self.device:
+            if on and self.running and device.parent is self.device and self.local_type == "meter":
+                self.announce_sub(device, device.full_state())
             return
         self.powered = on
         if self.net.running:

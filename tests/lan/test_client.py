@@ -341,6 +341,7 @@ async def scripted() -> AsyncIterator[Callable[[Callable[[web.Request], Any]], A
         (lambda _r: [1, 2], lambda e: not e.html),
         (lambda _r: {"seq": 1}, lambda e: "error code" in str(e)),
         (lambda _r: web.Response(status=500, text="x"), lambda e: e.status == 500),
+        (lambda _r: web.Response(status=404, text=""), lambda e: e.status == 404),
         (lambda _r: web.Response(body=b"{" + b" " * 70_000 + b"}"), lambda e: "too much" in str(e)),
     ],
 )
@@ -351,6 +352,35 @@ async def test_replies_that_are_not_protocol(
     with pytest.raises(LanProtocolError) as err:
         await LanClient(http).send(t, {"switch": "on"})
     assert check(err.value)
+
+
+async def test_http_error_without_an_error_code(scripted: Any, http: aiohttp.ClientSession) -> None:
+    t = await scripted(lambda _r: web.json_response({"reason": "busy"}, status=503))
+    with pytest.raises(LanRejectedError) as err:
+        await LanClient(http).send(t, {"switch": "on"})
+    assert err.value.code == 503
+
+
+async def test_connection_closed_without_an_answer_is_retried(
+    scripted: Any, http: aiohttp.ClientSession
+) -> None:
+    calls: list[int] = []
+
+    def hang_up(request: web.Request) -> Any:
+        calls.append(1)
+        if len(calls) < 3:
+            assert request.transport is not None
+            request.transport.close()  # the device drops the connection (Q7)
+        return {"error": 0, "seq": 3}
+
+    t = await scripted(hang_up)
+    client = LanClient(http, reset_delay=0.01)
+    assert (await client.send(t, {"switch": "on"})).seq == 3
+    assert client.stats["retries"] == 2
+    calls.clear()
+    stingy = LanClient(http, reset_retries=1, reset_delay=0.01)
+    with pytest.raises(LanUnreachableError):
+        await stingy.send(t, {"switch": "on"})
 
 
 async def test_reply_data_variants(

@@ -100,6 +100,8 @@ def test_rf_equals_repaired() -> None:
     assert decrypt_params(data, iv, KEY_A)["rfTrig0"] == "2020-01-01T00:00:00.000Z"
     with pytest.raises(LanDecryptError):
         loads_params(b'{"switch"="on"}')  # only RF Bridge data is repaired
+    with pytest.raises(LanDecryptError):
+        loads_params(b'{"rfChl" = }')
 
 
 def test_missing_base64_padding_tolerated() -> None:

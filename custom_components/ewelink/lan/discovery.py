@@ -131,10 +131,14 @@ class LanDiscovery:
             self._resolve(service_type, name), name=f"ewelink-lan-resolve-{name[:40]}"
         )
         self._resolving[name] = task
-        task.add_done_callback(lambda _t: self._resolved(service_type, name))
+        task.add_done_callback(lambda done: self._resolved(done, service_type, name))
 
-    def _resolved(self, service_type: str, name: str) -> None:
-        self._resolving.pop(name, None)
+    def _resolved(self, task: asyncio.Task[None], service_type: str, name: str) -> None:
+        if self._resolving.get(name) is task:
+            del self._resolving[name]
+        if not task.cancelled() and (err := task.exception()) is not None:
+            self.stats["unresolved"] += 1
+            _LOGGER.debug("Resolving %.80s failed: %r", name, err)
         if name in self._again:
             self._again.discard(name)
             self._schedule(service_type, name)
