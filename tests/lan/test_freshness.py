@@ -73,11 +73,16 @@ def test_stale_record_is_not_fresh() -> None:
 
 
 def test_same_seq_new_iv_is_the_same_state() -> None:
-    """Same seq re-encrypted: no change, so no replayed event (Q8)."""
+    """Same seq re-encrypted: merged (a reboot may land on the same count), not a change (Q8)."""
     tracker = SeqTracker()
     tracker.check(encrypted(5))
     assert tracker.check(encrypted(5)) is Freshness.SAME
-    assert not Freshness.SAME.is_fresh
+    assert Freshness.SAME.is_fresh
+    assert not Freshness.SAME.is_change
+    assert not Freshness.NEW.is_change
+    assert Freshness.NEWER.is_change
+    assert Freshness.REBOOT.is_change
+    assert not Freshness.DUPLICATE.is_change
 
 
 def test_reboot_restarts_the_counter() -> None:
@@ -121,7 +126,7 @@ def test_sub_units_are_tracked_apart() -> None:
     assert tracker.last_seq("1000abcdef") is None
 
 
-def test_reply_with_state_makes_the_same_seq_not_fresh() -> None:
+def test_reply_with_state_makes_the_same_seq_no_change() -> None:
     tracker = SeqTracker()
     tracker.check(encrypted(10))
     tracker.note_reply("1000abcdef", 11)

@@ -9,6 +9,8 @@ The protocol is described in `lan-protocol.md`.
 * :class:`SeqTracker` tells whether an announcement is newer than what was applied (Q8, Q9).
 * :class:`LanClient` sends commands to a :class:`LanTarget`; errors derive from
   :class:`LanError` (see `errors` for how to react to each).
+* :class:`LanRegistry` ties them together for an integration: one `handle()` per announcement,
+  `target()` before a command, `command_succeeded()` / `command_failed()` after it.
 """
 
 from .announcement import Announcement, device_id_from_name, parse_announcement
@@ -38,6 +40,7 @@ from .errors import (
     LanUnreachableError,
 )
 from .freshness import Freshness, SeqTracker
+from .registry import MAX_FAILURES, PING_AFTER, LanPeer, LanRegistry, LanUpdate
 
 __all__ = [
     "ANNOUNCE_ONLY_UIIDS",
@@ -47,7 +50,9 @@ __all__ = [
     "DIY_TYPES",
     "LAN_ONLY_TIMEOUT",
     "LAN_UIIDS",
+    "MAX_FAILURES",
     "NO_LAN_UIIDS",
+    "PING_AFTER",
     "SERVICE_TYPE",
     "Announcement",
     "Freshness",
@@ -57,12 +62,15 @@ __all__ = [
     "LanDiscovery",
     "LanError",
     "LanKeyRequiredError",
+    "LanPeer",
     "LanProtocolError",
+    "LanRegistry",
     "LanRejectedError",
     "LanReply",
     "LanTarget",
     "LanTimeoutError",
     "LanUnreachableError",
+    "LanUpdate",
     "SeqTracker",
     "aes_key",
     "cloud_only",

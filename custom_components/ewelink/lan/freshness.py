@@ -7,11 +7,14 @@ fingerprints (IV, or `seq` + data for plaintext) of the last few records:
 
 * a fingerprint seen before is never fresh: DUPLICATE at the current `seq`, STALE otherwise
   (also a pre-reboot record with a higher `seq` than the restarted counter);
-* first record, or a higher `seq`: fresh (NEW, NEWER);
-* the current `seq` with a new fingerprint: SAME (the state did not change, Q8: no new event);
-* a lower `seq` never seen before: REBOOT (the counter restarted), fresh.
+* first record: NEW; a higher `seq`: NEWER;
+* the current `seq` with a new fingerprint: SAME (re-encrypted; or a reboot that landed on the
+  same count, so its state is merged all the same);
+* a lower `seq` never seen before: REBOOT (the counter restarted).
 
-Fresh announcements carry params to merge; the others only prove the device is alive.
+Fresh records (NEW, NEWER, REBOOT, SAME) carry state to merge; DUPLICATE and STALE only prove
+the device is alive. Only NEWER and REBOOT report a change since a record already seen: event
+keys (button presses, RF triggers) in NEW and SAME records may be replays (Q8).
 """
 
 from __future__ import annotations
@@ -40,7 +43,12 @@ class Freshness(StrEnum):
     @property
     def is_fresh(self) -> bool:
         """Return True when the announcement's params should be merged."""
-        return self in (Freshness.NEW, Freshness.NEWER, Freshness.REBOOT)
+        return self not in (Freshness.DUPLICATE, Freshness.STALE)
+
+    @property
+    def is_change(self) -> bool:
+        """Return True when the device changed since a record already seen (events are new)."""
+        return self in (Freshness.NEWER, Freshness.REBOOT)
 
 
 @dataclass(slots=True)
@@ -73,8 +81,9 @@ class SeqTracker:
     def note_reply(self, deviceid: str, seq: int | None, subdevid: str | None = None) -> None:
         """Record the `seq` of a command reply that carried the new state (already merged).
 
-        Call it only when the reply had params: a reply without them is followed by an
-        announcement of the same `seq` that carries the state, and that one must stay fresh.
+        The announcement of the same `seq` that follows then reads as SAME (merged, not a
+        change). Call it only when the reply had params: after a reply without them, that
+        announcement is the first to carry the new state and must read as NEWER.
         """
         if seq is None:
             return
