@@ -9,6 +9,7 @@ import pytest
 from custom_components.ewelink.lan import (
     MAX_FAILURES,
     PING_AFTER,
+    RETRY_OFFLINE,
     Announcement,
     Freshness,
     LanClient,
@@ -104,7 +105,8 @@ async def test_failures_liveness_and_ping(
     items, _event = await heard(sim)
     dev = await sim.add_device(owner, uiid=1)
     lan = sim.lan.device(dev.deviceid)
-    registry.handle(await latest(items, dev.deviceid, 1), lan.devicekey)
+    first = await latest(items, dev.deviceid, 1)
+    registry.handle(first, lan.devicekey)
     assert registry.due_for_ping() == []
     clock.now += PING_AFTER
     assert registry.due_for_ping() == [dev.deviceid]
@@ -124,6 +126,14 @@ async def test_failures_liveness_and_ping(
     assert not registry.is_local(dev.deviceid)
     assert registry.target(dev.deviceid, lan.devicekey) is None
     assert registry.due_for_ping() == []
+    # A cache re-delivering an old record proves nothing.
+    assert registry.handle(first, lan.devicekey).freshness is Freshness.DUPLICATE
+    assert not registry.is_local(dev.deviceid)
+    clock.now += RETRY_OFFLINE
+    assert registry.due_for_ping() == [dev.deviceid]  # worth a ping now and then
+    forced = registry.target(dev.deviceid, lan.devicekey, force=True)
+    assert forced == target
+    assert not await client.ping(forced)
     assert registry.diagnostics()[dev.deviceid]["last_error"] == "LanUnreachableError"
     # It boots again and announces: local again, and its restarted seq is fresh.
     lan.faults.reset()
@@ -153,6 +163,7 @@ async def test_unreadable_params_and_diy(sim: Simulator, owner: Account, client:
     assert missing.params == {}
     wrong = registry.handle(await latest(items, dev.deviceid, 1), KEY_A)
     assert wrong.freshness is Freshness.DUPLICATE  # same record: not read again
+    assert wrong.error is None
     await dev.report({"switch": "on"})
     wrong = registry.handle(await latest(items, dev.deviceid, 2), KEY_A)
     assert isinstance(wrong.error, LanDecryptError)

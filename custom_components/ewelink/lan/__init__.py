@@ -40,7 +40,7 @@ from .errors import (
     LanUnreachableError,
 )
 from .freshness import Freshness, SeqTracker
-from .registry import MAX_FAILURES, PING_AFTER, LanPeer, LanRegistry, LanUpdate
+from .registry import MAX_FAILURES, PING_AFTER, RETRY_OFFLINE, LanPeer, LanRegistry, LanUpdate
 
 __all__ = [
     "ANNOUNCE_ONLY_UIIDS",
@@ -53,6 +53,7 @@ __all__ = [
     "MAX_FAILURES",
     "NO_LAN_UIIDS",
     "PING_AFTER",
+    "RETRY_OFFLINE",
     "SERVICE_TYPE",
     "Announcement",
     "Freshness",

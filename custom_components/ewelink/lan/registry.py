@@ -3,8 +3,9 @@
 `LanRegistry.handle(announcement, devicekey)` is the one call per announcement: it classifies
 the record (`SeqTracker`), reads its params when fresh, remembers where the device listens and
 when it was last heard. Commands ask `target(deviceid, devicekey)` and report back with
-`command_succeeded` / `command_failed`; liveness follows SonoffLAN's rules (any announcement
-means local-online; ping after 59 s of silence; three failures in a row mean local-offline).
+`command_succeeded` / `command_failed`; liveness follows SonoffLAN's rules (a fresh
+announcement means local-online; ping after 59 s of silence; three failures in a row mean
+local-offline), plus a ping every 5 minutes of a device that went local-offline.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ PING_AFTER = 59.0
 """Seconds of silence after which a device is pinged (`getState`)."""
 MAX_FAILURES = 3
 """Consecutive failed requests after which a device is no longer local."""
+RETRY_OFFLINE = 300.0
+"""Seconds between pings of a device that stopped answering on the LAN."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,8 @@ class LanPeer:
     """`time.monotonic()` of the last announcement or successful request."""
     seq: int | None = None
     failures: int = 0
-    """Consecutive failed requests (reset by any announcement or answer)."""
+    """Consecutive failed requests (reset by a fresh announcement or any answer)."""
+    last_failure: float = float("-inf")
     last_error: str | None = None
 
     @property
@@ -75,11 +79,15 @@ class LanRegistry:
         self.tracker = SeqTracker()
 
     def handle(self, announcement: Announcement, devicekey: str | None) -> LanUpdate:
-        """Take one announcement: update the peer, classify it, read its params when fresh.
+        """Take one announcement: classify it, update the peer, read its params when fresh.
 
         `devicekey` is the thing list's key of `announcement.deviceid` (None if unknown; not
-        needed for DIY devices that announce in plaintext).
+        needed for DIY devices that announce in plaintext). Duplicate and stale records (a
+        cache re-delivering) neither carry state nor prove that the device is alive.
         """
+        freshness = self.tracker.check(announcement)
+        if not freshness.is_fresh:
+            return LanUpdate(announcement.deviceid, announcement.subdevid, freshness)
         now = self._clock()
         peer = self._peers.get(announcement.deviceid)
         if peer is None:
@@ -98,10 +106,9 @@ class LanRegistry:
             peer.local_type = announcement.local_type or peer.local_type
             peer.last_seen = now
         peer.failures = 0
-        freshness = self.tracker.check(announcement)
-        if announcement.subdevid is None and freshness.is_fresh:
+        if announcement.subdevid is None:
             peer.seq = announcement.seq
-        if not freshness.is_fresh or not announcement.has_data:
+        if not announcement.has_data:
             return LanUpdate(announcement.deviceid, announcement.subdevid, freshness)
         try:
             params = announcement.params(devicekey)
@@ -119,10 +126,16 @@ class LanRegistry:
         peer = self._peers.get(deviceid)
         return peer is not None and peer.local
 
-    def target(self, deviceid: str, devicekey: str | None) -> LanTarget | None:
-        """Return where to send a command, or None when the LAN cannot be used for it now."""
+    def target(
+        self, deviceid: str, devicekey: str | None, *, force: bool = False
+    ) -> LanTarget | None:
+        """Return where to send a command, or None when the LAN cannot be used for it now.
+
+        `force` also returns the last address of a device that is not local any more (to ping
+        it, see `due_for_ping`).
+        """
         peer = self._peers.get(deviceid)
-        if peer is None or not peer.local or peer.host is None:
+        if peer is None or peer.host is None or not (peer.local or force):
             return None
         if peer.encrypted and not devicekey:
             return None
@@ -149,13 +162,27 @@ class LanRegistry:
         if peer is None:
             return
         peer.last_error = type(error).__name__
+        peer.last_failure = self._clock()
         if isinstance(error, LanConnectionError):
             peer.failures += 1
 
-    def due_for_ping(self, after: float = PING_AFTER) -> list[str]:
-        """Return the local devices silent for `after` seconds (ping them with `getState`)."""
+    def due_for_ping(
+        self, after: float = PING_AFTER, offline_after: float = RETRY_OFFLINE
+    ) -> list[str]:
+        """Return the devices to ping now (`LanClient.ping` on `target(..., force=True)`).
+
+        Local devices silent for `after` seconds, and devices that stopped answering whose last
+        failure is `offline_after` seconds old (they may be back without announcing).
+        """
         now = self._clock()
-        return [d for d, p in self._peers.items() if p.local and now - p.last_seen >= after]
+        due: list[str] = []
+        for deviceid, peer in self._peers.items():
+            if peer.local:
+                if now - max(peer.last_seen, peer.last_failure) >= after:
+                    due.append(deviceid)
+            elif peer.host is not None and now - peer.last_failure >= offline_after:
+                due.append(deviceid)
+        return due
 
     def forget(self, deviceid: str) -> None:
         """Forget a device (removed, or its devicekey changed)."""
