@@ -488,7 +488,13 @@ class LanDevice:
             try:
                 async with asyncio.timeout(5.0):
                     method, path, body = await _read_request(reader)
-            except TimeoutError, ValueError, ConnectionError, asyncio.IncompleteReadError:
+            except (
+                TimeoutError,
+                ValueError,
+                ConnectionError,
+                asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError,
+            ):
                 return
             if faults.no_answer:
                 with contextlib.suppress(ConnectionError):
@@ -557,8 +563,13 @@ class LanDevice:
                 return None
         elif body.get("encrypt") is True:
             return None  # DIY devices have encryption off [inf]
+        elif isinstance(raw, str):
+            try:
+                data = json.loads(raw)  # DIY v1.4 clients may send data as a JSON string
+            except ValueError:
+                return None
         else:
-            data = json.loads(raw) if isinstance(raw, str) and raw.startswith("{") else raw
+            data = raw
         return data if isinstance(data, dict) else None
 
     def _command(

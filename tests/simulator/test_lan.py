@@ -379,6 +379,17 @@ async def test_diy_device(world: World, http: aiohttp.ClientSession) -> None:
     assert isinstance(reply["data"]["signalStrength"], int)
     _s, _c, reply = await post(http, lan, "switch", {"switch": "on"})  # encrypted: refused
     assert reply["error"] == 400
+    _s, _c, reply = await post(http, lan, "switch", '{"switch":"off"}', encrypted=False)
+    assert reply["error"] == 0  # DIY v1.4: data as a JSON string
+    assert lan.device.params["switch"] == "off"
+    _s, _c, reply = await post(http, lan, "switch", "{broken", encrypted=False)
+    assert reply["error"] == 400
+    # A request head over 64 KiB: dropped without an answer.
+    reader, writer = await asyncio.open_connection(lan.host, lan.port)
+    writer.write(b"POST /zeroconf/switch HTTP/1.1\r\nX: " + b"a" * 70_000)
+    await writer.drain()
+    assert await reader.read() == b""
+    writer.close()
     with pytest.raises(ValueError, match="exists"):
         await sim.lan.add_diy_device(deviceid=lan.deviceid)
 
