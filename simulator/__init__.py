@@ -41,6 +41,21 @@ Admin routes (`GET /_sim` lists them):
 
 `{ref}` is an account's e-mail, phone number or apikey.
 
+LAN (lan-protocol.md; `simulator.lan`): with `SimulatorConfig(lan=True)` every LAN-capable device
+serves `POST /zeroconf/<cmd>` on 127.0.0.1 (its own port) and announces itself to an in-process
+feed (`sim.lan.subscribe(callback)`), plus real mDNS with `lan_mdns=True` or
+`sim.lan.start_mdns()`. LAN and cloud share the device state. `await sim.stop_cloud()` takes the
+cloud away while the LAN keeps serving; `sim.start_cloud()` brings it back. LAN admin routes:
+
+    GET    /_sim/lan                           LAN devices (host, port, seq, type, faults)
+    POST   /_sim/lan/faults                    knobs on every LAN device (see `LanFaults`)
+    POST   /_sim/lan/diy                       add a DIY-mode device {uiid, deviceid?, params?, type?}
+    POST   /_sim/lan/mdns                      publish as real mDNS {interfaces?}
+    GET    /_sim/lan/{id}                      one LAN device, its devicekey, its last requests
+    POST   /_sim/lan/{id}/faults               its knobs ({reset: true} first turns them off)
+    POST   /_sim/lan/{id}/announce             announce the full state now
+    GET    /_sim/cloud ; POST /_sim/cloud      {up}: stop ({up: false}) or restart the cloud
+
 Python API::
 
     async with Simulator(SimulatorConfig(hb_interval=2, rate_limit=False)) as sim:
@@ -58,6 +73,7 @@ from .config import REGIONS, SimulatorConfig
 from .devices import VirtualDevice
 from .esptouch import EspTouchDecoder, EspTouchResult, build_ack, crc8
 from .faults import Faults
+from .lan import LanAnnouncement, LanDevice, LanFaults, LanNetwork
 from .pairing import UnpairedDevice, WifiNetwork
 from .rest import RequestRecord
 from .server import Simulator
@@ -73,6 +89,10 @@ __all__ = [
     "Faults",
     "Group",
     "Home",
+    "LanAnnouncement",
+    "LanDevice",
+    "LanFaults",
+    "LanNetwork",
     "RequestRecord",
     "Session",
     "Simulator",

@@ -1,4 +1,4 @@
-"""`python -m simulator [--host H] [--port P] [--scenario FILE] [--devices N]`.
+"""`python -m simulator [--host H] [--port P] [--scenario FILE] [--devices N] [--lan [--mdns IP]]`.
 
 Starts the simulator with the default scenario (or a scenario file), prints ONE JSON line with
 every URL, app ID, secret, account and password a client needs, then logs activity to stderr
@@ -40,6 +40,15 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--log-frames", action="store_true", help="log every websocket frame (DEBUG)"
     )
     parser.add_argument(
+        "--lan", action="store_true", help="LAN-capable devices serve /zeroconf and announce"
+    )
+    parser.add_argument(
+        "--mdns",
+        metavar="ADDRESS",
+        action="append",
+        help="with --lan: also publish real mDNS on this interface address (repeatable)",
+    )
+    parser.add_argument(
         "--dump-scenario", action="store_true", help="print the default scenario and exit"
     )
     return parser.parse_args(argv)
@@ -63,7 +72,11 @@ async def run(args: argparse.Namespace) -> int:
         hb_interval=args.hb_interval,
         rate_limit=not args.no_rate_limit,
         log_frames=args.log_frames,
+        lan=args.lan,
+        lan_mdns=bool(args.lan and args.mdns),
     )
+    if args.mdns:
+        config.lan_mdns_interfaces = list(args.mdns)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .lan import LAN_ROUTES
+
 if TYPE_CHECKING:
     from .server import Simulator
     from .state import Account, Home
@@ -119,7 +121,7 @@ class AdminApi:
     # Handlers --------------------------------------------------------------------------------
     async def index(self, _request: web.Request, _body: _Json) -> Any:
         """GET /_sim."""
-        return [{"method": m, "path": p, "does": d} for m, p, d in ROUTES]
+        return [{"method": m, "path": p, "does": d} for m, p, d in (*ROUTES, *LAN_ROUTES)]
 
     async def state(self, _request: web.Request, _body: _Json) -> Any:
         """GET /_sim/state."""

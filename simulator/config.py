@@ -53,6 +53,14 @@ class SimulatorConfig:
     """Simulated measurement drift (power, temperature...); off by default for determinism."""
     drift_interval: float = 20.0
 
+    # LAN (lan-protocol.md): devices serve `/zeroconf/<cmd>` and announce themselves.
+    lan: bool = False
+    """Give every LAN-capable device (by UIID) its LAN side when it is added."""
+    lan_host: str = "127.0.0.1"
+    lan_mdns: bool = False
+    """Also publish the announcements as real mDNS (python-zeroconf) when the simulator starts."""
+    lan_mdns_interfaces: list[str] = field(default_factory=lambda: ["127.0.0.1"])
+
     # ESP-Touch.
     esptouch_ack_count: int = 30
     esptouch_ack_interval: float = 0.1

@@ -172,6 +172,8 @@ class VirtualDevice:
         self.last_register_error: int | None = None
         self.ui_active_until = 0.0
         self.last_event: _Json | None = None
+        self.lan: Any = None
+        """The LAN side (`simulator.lan.LanDevice`) when the device speaks LAN."""
         self._task: asyncio.Task[None] | None = None
         self._pending: deque[asyncio.Future[_Json]] = deque()
         self._side_tasks: set[asyncio.Task[Any]] = set()
@@ -226,6 +228,8 @@ class VirtualDevice:
         """Start connecting (idempotent)."""
         self.want_online = True
         self.silent = False
+        if self.lan is not None:
+            self.lan.power(self, True)
         if self.parent is not None:
             if self.parent.ready:
                 self._spawn(self._announce(True))
@@ -245,6 +249,8 @@ class VirtualDevice:
         close): the cloud notices only after its idle timeout.
         """
         self.want_online = False
+        if self.lan is not None:
+            self.lan.power(self, False)
         if self.parent is not None:
             self.ready = False
             if self.parent.ready:
@@ -304,6 +310,7 @@ class VirtualDevice:
         """Change state as the device itself would and push it (a device `update` frame)."""
         merge_params(self.params, params)
         self._remember_event(params)
+        self._lan_changed(params)
         if not self.can_send:
             return
         await self._send_update(params)
@@ -312,8 +319,13 @@ class VirtualDevice:
         """Like `report`, without waiting for the cloud's ack."""
         merge_params(self.params, params)
         self._remember_event(params)
+        self._lan_changed(params)
         if self.can_send:
             self._spawn(self._send_update(params))
+
+    def _lan_changed(self, params: _Json) -> None:
+        if self.lan is not None and params:
+            self.lan.changed(self, params)
 
     def _remember_event(self, params: _Json) -> None:
         if any(k in params for k in EVENT_KEYS) and "trigTime" in params:
@@ -616,6 +628,7 @@ class VirtualDevice:
                 self.params.update(values)
                 if self.spec.kind in UIACTIVE_KINDS or not report:
                     report.update(values)
+        self._lan_changed(report)
         if report and self.echo and not self.fleet.faults.no_echo_after_update:
             self._spawn(self._send_update(report))
         loop = asyncio.get_running_loop()

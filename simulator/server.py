@@ -19,6 +19,7 @@ from .admin import AdminApi
 from .config import SimulatorConfig
 from .devices import Fleet, VirtualDevice
 from .faults import Faults
+from .lan import LanNetwork
 from .oauth import OAuthPage
 from .pairing import UnpairedDevice, WifiNetwork
 from .rest import RequestRecord, RestApi
@@ -68,6 +69,8 @@ class Simulator:
         self.rest = RestApi(self)
         self.oauth = OAuthPage(self)
         self.admin = AdminApi(self)
+        self.lan = LanNetwork(self)
+        self.cloud_up = True
         self.unpaired: dict[str, UnpairedDevice] = {}
         self._runner: web.AppRunner | None = None
         self._port = 0
@@ -88,13 +91,14 @@ class Simulator:
         await self.stop()
 
     def _app(self) -> web.Application:
-        app = web.Application(client_max_size=1 << 20)
+        app = web.Application(client_max_size=1 << 20, middlewares=[self._cloud_gate])
         r = app.router
         r.add_get("/api/ws", self.hub.handle)
         r.add_route("*", "/dispatch/device", self.rest.dispatch_device)
         r.add_route("*", "/v2/{tail:.*}", self.rest.handle_global)
         r.add_route("*", "/oauth/index.html", self.oauth.handle)
         self.admin.add_routes(app)
+        self.lan.add_routes(app)
         r.add_route("*", "/{region}/dispatch/app", self.rest.dispatch_app)
         r.add_route("*", "/{region}/v2/{tail:.*}", self.rest.handle_regional)
         return app
@@ -145,6 +149,7 @@ class Simulator:
             _LOGGER.warning("%d devices did not come online at start: %s", len(late), late[:10])
         finally:
             self.hub.quiet = False
+        await self.lan.start()
         _LOGGER.info(
             "simulator listening on %s (%d devices online) in %.2f s",
             self.base_url,
@@ -160,12 +165,42 @@ class Simulator:
         self.hub.stopping = True
         for udev in self.unpaired.values():
             await udev.stop()
+        await self.lan.stop()
         await self.fleet.stop()
         await self.hub.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
         _LOGGER.info("simulator stopped")
+
+    @web.middleware
+    async def _cloud_gate(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """While the cloud is stopped, cut every connection but the admin API's."""
+        if not self.cloud_up and not request.path.startswith("/_sim"):
+            if request.transport is not None:
+                request.transport.abort()
+            raise web.HTTPServiceUnavailable
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    async def stop_cloud(self) -> None:
+        """Take the cloud away (REST, dispatch, websockets) while devices keep serving the LAN.
+
+        Live sockets are dropped and new connections are cut without an answer; the admin API
+        stays up. Devices keep retrying and come back after `start_cloud`.
+        """
+        self.cloud_up = False
+        self.hub.drop_app_sockets(1006)
+        for deviceid in list(self.hub.device_conns):
+            self.hub.close_device(deviceid)
+        await asyncio.sleep(0)
+        _LOGGER.info("cloud stopped (LAN devices keep serving)")
+
+    def start_cloud(self) -> None:
+        """Serve the cloud again; devices reconnect on their own."""
+        self.cloud_up = True
+        self._notify()
+        _LOGGER.info("cloud started")
 
     @property
     def started(self) -> bool:
@@ -464,6 +499,7 @@ class Simulator:
             ssid=self.wifi.ssid,
         )
         self.fleet.devices[factory.deviceid] = device
+        lan = self.lan.auto_attach(device) if self.config.lan else None
         if home is None and parent_dev is not None:
             parent_cloud = self.store.devices[parent_dev.deviceid]
             home = owner.home_by_id(parent_cloud.familyid)
@@ -482,6 +518,8 @@ class Simulator:
                 device.start()
                 if wait and (parent_dev is None or parent_dev.can_send):
                     await device.wait_online()
+                    if lan is not None:
+                        await lan.wait_running()
         return device
 
     def _bind(
@@ -612,6 +650,7 @@ class Simulator:
         if virtual is not None:
             for child in list(virtual.children.values()):
                 await self.remove_device(child.deviceid)
+            await self.lan.detach(deviceid)
             await virtual.shutdown()
             if virtual.parent is not None:
                 virtual.parent.children.pop(deviceid, None)
