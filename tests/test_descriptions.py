@@ -1,4 +1,8 @@
-"""The entity description tables match uiid_entities.json, the project's source of facts."""
+"""The entity description tables match uiid_entities.json, the project's source of facts.
+
+Both directions, for every UIID of uiid-platforms.md and for the variants (the same UIID
+reporting other params: DualR3 motor mode, POWCT supply, RF bridge remotes, unknown UIIDs).
+"""
 
 from __future__ import annotations
 
@@ -8,30 +12,55 @@ from typing import Any
 
 import pytest
 
+from custom_components.ewelink import devices
 from custom_components.ewelink.binary_sensor import BINARY_SENSORS
+from custom_components.ewelink.button import BUTTONS
+from custom_components.ewelink.climate import CLIMATES
 from custom_components.ewelink.coolkit import Thing
+from custom_components.ewelink.cover import COVERS
 from custom_components.ewelink.devices import (
+    KNOWN_UIIDS,
+    UiidPredicate,
     channel_count,
+    conv,
+    device_model,
     hours_kwh,
     hundred_days_kwh,
     kwh_histories,
     number,
     plausible_climate,
     profile_uiid,
+    rf_channels,
 )
-from custom_components.ewelink.entity import EwelinkEntityDescription
+from custom_components.ewelink.entity import EwelinkEntityDescription, description_applies
+from custom_components.ewelink.event import EVENTS
+from custom_components.ewelink.fan import FANS
+from custom_components.ewelink.light import LIGHTS
+from custom_components.ewelink.number import NUMBERS
+from custom_components.ewelink.remote import REMOTES
+from custom_components.ewelink.select import SELECTS
 from custom_components.ewelink.sensor import SENSORS
 from custom_components.ewelink.switch import SWITCHES
 
-FACTS = json.loads((Path(__file__).parent / "fixtures" / "uiid_entities.json").read_text())["uiids"]
+FACTS = json.loads((Path(__file__).parent / "fixtures" / "uiid_entities.json").read_text())
 PLATFORMS: dict[str, tuple[EwelinkEntityDescription, ...]] = {
-    "switch": SWITCHES,
-    "sensor": SENSORS,
     "binary_sensor": BINARY_SENSORS,
+    "button": BUTTONS,
+    "climate": CLIMATES,
+    "cover": COVERS,
+    "event": EVENTS,
+    "fan": FANS,
+    "light": LIGHTS,
+    "number": NUMBERS,
+    "remote": REMOTES,
+    "select": SELECTS,
+    "sensor": SENSORS,
+    "switch": SWITCHES,
 }
+WITH_UNITS = {"sensor", "number"}
 
 
-def _thing(uiid: int, params: dict[str, Any] | None = None) -> Thing:
+def _thing(uiid: int, params: dict[str, Any] | None = None, **kwargs: Any) -> Thing:
     return Thing(
         deviceid="1000000001",
         name="Device",
@@ -39,68 +68,125 @@ def _thing(uiid: int, params: dict[str, Any] | None = None) -> Thing:
         uiid=uiid,
         online=True,
         params=params or {},
+        **kwargs,
     )
+
+
+def _case_thing(case: dict[str, Any]) -> Thing:
+    """The device of a case: it reports every documented param, plus the case's params."""
+    params: dict[str, Any] = {fact["param"]: None for fact in case["entities"]}
+    params.update(case.get("params", {}))
+    return _thing(case["uiid"], params, tags=case.get("tags", {}))
+
+
+CASES = {
+    **{uiid: {"uiid": int(uiid), **spec} for uiid, spec in FACTS["uiids"].items()},
+    **FACTS["variants"],
+}
 
 
 def _enum(value: Any) -> Any:
     return None if value is None else str(value)
 
 
-CASES = [
-    (int(uiid), fact)
-    for uiid, spec in FACTS.items()
-    for fact in spec["entities"]
-    if fact["platform"] in PLATFORMS
-]
+def _key(platform: str, description: EwelinkEntityDescription) -> tuple[str, str, int | None]:
+    return (platform, description.param, description.channel)
 
 
-@pytest.mark.parametrize(
-    ("uiid", "fact"), CASES, ids=[f"{u}-{f['param']}-{f['channel']}" for u, f in CASES]
-)
-def test_every_documented_entity_is_described(uiid: int, fact: dict[str, Any]) -> None:
-    """Each switch/sensor/binary_sensor of uiid_entities.json exists with the same classes."""
-    thing = _thing(uiid)
-    matches = [
-        d
-        for d in PLATFORMS[fact["platform"]]
-        if d.exists_fn(thing)
-        and d.param == fact["param"]
-        and (fact["param"] != "switches" or d.channel == fact["channel"])
-    ]
-    assert len(matches) == 1, f"UIID {uiid}: {fact}"
-    description: Any = matches[0]
-    assert _enum(getattr(description, "device_class", None)) == fact["device_class"]
-    assert _enum(getattr(description, "state_class", None)) == fact["state_class"]
-    assert getattr(description, "native_unit_of_measurement", None) == fact["unit"]
-    assert _enum(description.entity_category) == fact["entity_category"]
-    assert description.entity_registry_enabled_default is fact["enabled_default"]
-    if fact["platform"] == "sensor":
-        assert description.scale == fact["scale"]
+def _matches(fact: dict[str, Any], description: EwelinkEntityDescription) -> bool:
+    return (
+        description.param == fact["param"]
+        and description.channel == fact["channel"]
+        and fact.get("key", description.key) == description.key
+    )
 
 
-@pytest.mark.parametrize("uiid", sorted(int(u) for u in FACTS))
-def test_no_undocumented_entities(uiid: int) -> None:
-    """No description applies to a UIID for which the facts list no such entity."""
-    thing = _thing(uiid)
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_documented_entity_is_described(case: str) -> None:
+    """Each entity of uiid_entities.json exists once, with the documented classes."""
+    thing = _case_thing(CASES[case])
+    for fact in CASES[case]["entities"]:
+        platform = fact["platform"]
+        matches = [
+            d for d in PLATFORMS[platform] if description_applies(d, thing) and _matches(fact, d)
+        ]
+        assert len(matches) == 1, f"{case}: {fact}"
+        description: Any = matches[0]
+        assert _enum(getattr(description, "device_class", None)) == fact["device_class"], fact
+        assert _enum(getattr(description, "state_class", None)) == fact["state_class"], fact
+        if platform in WITH_UNITS:
+            assert description.native_unit_of_measurement == fact["unit"], fact
+            assert description.scale == fact["scale"], fact
+        assert _enum(description.entity_category) == fact["entity_category"], fact
+        assert description.entity_registry_enabled_default is fact["enabled_default"], fact
+        assert fact["param"] in description.reads, fact
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_no_undocumented_entities(case: str) -> None:
+    """No description applies to a device for which the facts list no such entity."""
+    thing = _case_thing(CASES[case])
     documented = {
-        (fact["platform"], fact["param"], fact["channel"] if fact["param"] == "switches" else None)
-        for fact in FACTS[str(uiid)]["entities"]
+        (f["platform"], f["param"], f["channel"], f.get("key")) for f in CASES[case]["entities"]
     }
+    keys: set[tuple[str, str]] = set()
     for platform, descriptions in PLATFORMS.items():
         for d in descriptions:
-            if d.exists_fn(thing):
-                key = (platform, d.param, d.channel if d.param == "switches" else None)
-                assert key in documented, f"UIID {uiid}: {key} is not documented"
+            if description_applies(d, thing):
+                assert (platform, d.param, d.channel, None) in documented or (
+                    platform,
+                    d.param,
+                    d.channel,
+                    d.key,
+                ) in documented, f"{case}: {_key(platform, d)} is not documented"
+                assert (platform, d.key) not in keys, f"{case}: two {platform} entities {d.key}"
+                keys.add((platform, d.key))
+
+
+def test_every_uiid_of_the_reference_is_known() -> None:
+    """Every UIID of the facts has its own table; every family names known UIIDs only."""
+    assert {int(uiid) for uiid in FACTS["uiids"]} <= KNOWN_UIIDS
+    for name in dir(devices):
+        value = getattr(devices, name)
+        if name.isupper() and isinstance(value, (frozenset, dict)) and name != "MODEL_NAMES":
+            uiids = set(value)
+            if all(isinstance(u, int) for u in uiids):
+                assert uiids <= KNOWN_UIIDS, (name, uiids - KNOWN_UIIDS)
+    for descriptions in PLATFORMS.values():
+        for d in descriptions:
+            assert isinstance(d.exists_fn, UiidPredicate), d.key
+            assert d.exists_fn.uiids <= KNOWN_UIIDS | {1, 4}, d.key
 
 
 def test_unknown_uiids_fall_back_on_their_params() -> None:
-    """Unknown UIIDs with `switch` get the UIID 1 set; with `switches` four channels."""
+    """Unknown UIIDs: `switch` profiles as UIID 1, `switches` as four channels at most."""
     assert profile_uiid(_thing(9999, {"switch": "on"})) == 1
     assert profile_uiid(_thing(9999, {"switches": []})) == 4
-    assert channel_count(_thing(9999, {"switches": []})) == 4
     assert profile_uiid(_thing(9999, {"foo": 1})) == 9999
-    keys = {d.key for d in SWITCHES + SENSORS if d.exists_fn(_thing(9999, {"switch": "on"}))}
-    assert keys == {"switch", "led", "rssi", "inching"}
+    three = [{"outlet": n, "switch": "off"} for n in (0, 1, 2, 2, 7)]
+    assert channel_count(_thing(9999, {"switches": three})) == 3
+    assert channel_count(_thing(9999, {"switches": "junk"})) == 0
+    keys = {
+        d.key
+        for d in SWITCHES + SENSORS + NUMBERS
+        if description_applies(d, _thing(9999, {"switch": "on", "pulse": "off", "rssi": -50}))
+    }
+    assert keys == {"switch", "rssi", "inching"}
+
+
+def test_device_model_for_the_device_page() -> None:
+    """The cloud's model, else the UIID's catalogue name; never "UIID 190"."""
+    assert device_model(_thing(190, model="POWR316D")) == "POWR316D"
+    assert device_model(_thing(190)) == "POWR316 / POWR320D / S60 / POWCT"
+    assert device_model(_thing(9999)) is None
+
+
+def test_rf_channels_come_from_tags_and_learned_codes() -> None:
+    """Remote names prefix button names; alarms take the remote's name; unlearned are absent."""
+    case = FACTS["variants"]["28/remotes"]
+    thing = _thing(28, dict(case["params"]), tags=case["tags"])
+    assert rf_channels(thing) == {0: ("Gate Open", "2"), 1: ("Gate Close", "2"), 4: ("Window", "6")}
+    assert rf_channels(_thing(28, {"rfList": "junk"}, tags={"zyx_info": "junk"})) == {}
 
 
 @pytest.mark.parametrize(
@@ -119,6 +205,15 @@ def test_number_parsing(raw: object, expected: float | None) -> None:
 def test_climate_placeholders(value: float, plausible: bool) -> None:
     """0 and +-270 are placeholders, not temperatures (§13.4)."""
     assert plausible_climate(value) is plausible
+
+
+def test_linear_maps_round_and_clamp() -> None:
+    """conv maps ranges both ways, rounded, clamped to the target (uiid-platforms.md §1)."""
+    assert conv(1, (1, 255), (25, 255)) == 25
+    assert conv(255, (1, 255), (25, 255)) == 255
+    assert conv(128, (1, 255), (1, 100)) == 50
+    assert conv(300, (0, 100), (1, 255)) == 255
+    assert conv(50, (0, 100), (6500, 2000)) == 4250
 
 
 def test_energy_history_decoders() -> None:
