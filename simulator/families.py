@@ -488,13 +488,22 @@ class Effects:
     actions: list[dict[str, Any]] = field(default_factory=list)
 
 
-TRAVEL = 1.0
+TRAVEL = 0.5
 
 
 def family_effects(
-    kind: str, uiid: int, state: dict[str, Any], params: dict[str, Any], rng: random.Random
+    kind: str,
+    uiid: int,
+    state: dict[str, Any],
+    params: dict[str, Any],
+    *,
+    rng: random.Random,
+    before: dict[str, Any],
 ) -> Effects:
-    """Return the immediate extra report, later reports and performed actions."""
+    """Return the immediate extra report, later reports and performed actions.
+
+    `state` has the command applied; `before` is the state as it was.
+    """
     out = Effects()
     out.actions.extend({key: params[key]} for key in sorted(ACTION_KEYS & params.keys()))
     if kind in ("rbs", "zb_rbs") and ("switch" in params or "setclose" in params):
@@ -516,7 +525,7 @@ def family_effects(
         if "percentageControl" in params:
             target = params["percentageControl"]
             out.report["electromotor"] = state["electromotor"] = (
-                0 if target < state.get("percentageControl", 0) else 2
+                0 if target < before.get("percentageControl", 0) else 2
             )
         if target is not None:
             out.followups.append((TRAVEL, {"percentageControl": target, "electromotor": 1}))

@@ -788,6 +788,7 @@ def apply_command(
         result.error = 400
         return result
     params = family_filter(spec.kind, state, params)
+    before = dict(state)
     if spec.kind == "bulb" and state.get("state") == "off" and params.get("state") != "on":
         # While off, the bulb accepts only the on command; the rest is ignored [doc].
         params = {k: v for k, v in params.items() if k not in ("channel0",)}
@@ -811,7 +812,7 @@ def apply_command(
     _side_effects(
         spec, state=state, params=params, report=report, result=result, load=load, rng=rng
     )
-    effects = family_effects(spec.kind, spec.uiid, state, params, rng)
+    effects = family_effects(spec.kind, spec.uiid, state, params, rng=rng, before=before)
     report.update(effects.report)
     result.followups.extend(effects.followups)
     result.actions.extend(effects.actions)
