@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from random import Random
 from typing import Any
 
 import pytest
@@ -33,7 +34,7 @@ from custom_components.ewelink.devices import (
     rf_channels,
 )
 from custom_components.ewelink.entity import EwelinkEntityDescription, description_applies
-from custom_components.ewelink.event import EVENTS
+from custom_components.ewelink.event import EVENTS, Memory
 from custom_components.ewelink.fan import FANS
 from custom_components.ewelink.light import LIGHTS
 from custom_components.ewelink.number import NUMBERS
@@ -41,6 +42,7 @@ from custom_components.ewelink.remote import REMOTES
 from custom_components.ewelink.select import SELECTS
 from custom_components.ewelink.sensor import SENSORS
 from custom_components.ewelink.switch import SWITCHES
+from simulator.uiids import default_params, spec_for
 
 FACTS = json.loads((Path(__file__).parent / "fixtures" / "uiid_entities.json").read_text())
 PLATFORMS: dict[str, tuple[EwelinkEntityDescription, ...]] = {
@@ -141,6 +143,81 @@ def test_no_undocumented_entities(case: str) -> None:
                 ) in documented, f"{case}: {_key(platform, d)} is not documented"
                 assert (platform, d.key) not in keys, f"{case}: two {platform} entities {d.key}"
                 keys.add((platform, d.key))
+
+
+class Recording(dict[str, Any]):
+    """Params that remember which keys were looked at."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        """Start with nothing read."""
+        super().__init__(params)
+        self.read: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        """Record and read."""
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        """Record and read."""
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        """Record and test."""
+        self.read.add(str(key))
+        return super().__contains__(key)
+
+
+def _read_state(platform: str, description: Any, params: Recording) -> None:
+    """Compute what the entity shows from `params`, the way the platform does."""
+    readers = {
+        "light": lambda: description.state_fn(params, description.kelvin),
+        "cover": lambda: description.read_fn(params),
+        "fan": lambda: description.read_fn(params),
+        "climate": lambda: (
+            description.read_fn(params),
+            description.features_fn(params),
+            description.hvac_modes_fn(params),
+        ),
+        "select": lambda: description.value_fn(params),
+        "event": lambda: description.seen_fn(params, Memory()),
+    }
+    if platform in readers:
+        readers[platform]()
+    elif getattr(description, "value_fn", None) is not None:
+        description.value_fn(params)
+    else:
+        params.get(description.param)
+
+
+# Mode params set to a value the defaults do not have, to read the other branches too.
+OTHER_MODES = {"mode": 4, "ltype": "color", "colorMode": "rgb", "zyx_mode": 2, "lightmode": 1,
+               "ATCEnable": 1, "ATCMode": 1, "deviceType": "temperature", "mainSwitch": "on",
+               "autoControlEnabled": 1, "calibState": True}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_descriptions_declare_every_param_they_read(case: str) -> None:
+    """An entity's state depends only on its `reads` (pushes re-write entities by them).
+
+    The state is computed from the simulator's full params for the UIID; every key looked at
+    must be declared.
+    """
+    spec = CASES[case]
+    params = default_params(spec_for(spec["uiid"]), mac="d0:27:00:00:00:01", rng=Random(1))
+    params.update(spec.get("params", {}))
+    thing = _thing(spec["uiid"], params, tags=spec.get("tags", {}))
+    other_branch = {**params, **{k: v for k, v in OTHER_MODES.items() if k in params}}
+    for platform, descriptions in PLATFORMS.items():
+        for description in descriptions:
+            if not description_applies(description, thing):
+                continue
+            for values in (params, other_branch):
+                recording = Recording(values)
+                _read_state(platform, description, recording)
+                undeclared = recording.read - description.reads
+                assert not undeclared, f"{case} {platform}.{description.key} reads {undeclared}"
 
 
 def test_every_uiid_of_the_reference_is_known() -> None:

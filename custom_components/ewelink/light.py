@@ -358,9 +358,12 @@ B02_SCENES: Final = {
 }
 
 
+B02_LTYPES: Final = frozenset({"white", *(ltype for ltype, _ in B02_SCENES.values())})
+
+
 def _b02_state(params: Params, kelvin: Kelvin) -> LightState:
     ltype = params.get("ltype")
-    obj = _object(params, ltype)
+    obj = _object(params, ltype) if ltype in B02_LTYPES else {}
     effect = next((name for name, (lt, _) in B02_SCENES.items() if lt == ltype), None)
     return LightState(
         _is_on(params, "switch"),
@@ -405,10 +408,13 @@ B05_LTYPES: Final = {
 }  # fmt: skip
 
 
+B05_OBJECTS: Final = frozenset({"white", "color", *B05_LTYPES.values()})
+
+
 def _b05_state(ct_max: int) -> StateFn:
     def state(params: Params, kelvin: Kelvin) -> LightState:
         ltype = params.get("ltype")
-        obj = _object(params, ltype)
+        obj = _object(params, ltype) if ltype in B05_OBJECTS else {}
         is_on = _is_on(params, "switch")
         brightness = _to_ha(obj.get("br"), 1)
         if ltype == "white":
@@ -452,7 +458,11 @@ def _b05_set(ct_max: int) -> SetFn:
                 {"switch": "on", "ltype": "white",
                  "white": {"br": br or 100, "ct": ct_max // 2 if ct is None else ct}}
             ]  # fmt: skip
-        if request.rgb_color is None and isinstance(current, str) and current != "color":
+        if (
+            request.rgb_color is None
+            and isinstance(current, str)
+            and current in B05_OBJECTS - {"color"}
+        ):
             # Brightness alone re-sends the current scene's object.
             obj = dict(_object(params, current))
             if request.brightness is not None:
