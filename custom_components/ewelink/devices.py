@@ -182,11 +182,6 @@ def reports(*params: str) -> Callable[[Thing], bool]:
     return lambda thing: all(param in thing.params for param in params)
 
 
-def reports_any(*params: str) -> Callable[[Thing], bool]:
-    """Return a condition: the device reports at least one of `params`."""
-    return lambda thing: any(param in thing.params for param in params)
-
-
 def in_motor_mode(thing: Thing) -> bool:
     """Return True for a DualR3 in motor (cover) mode (`workMode` 2)."""
     return thing.uiid in MOTOR_MODE and thing.params.get("workMode") == 2
