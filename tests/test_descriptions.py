@@ -6,19 +6,21 @@ reporting other params: DualR3 motor mode, POWCT supply, RF bridge remotes, unkn
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from random import Random
 from typing import Any
 
+from homeassistant.exceptions import ServiceValidationError
 import pytest
 
 from custom_components.ewelink import devices
 from custom_components.ewelink.binary_sensor import BINARY_SENSORS
 from custom_components.ewelink.button import BUTTONS
-from custom_components.ewelink.climate import CLIMATES
+from custom_components.ewelink.climate import CLIMATES, HVACMode, Targets
 from custom_components.ewelink.coolkit import Thing
-from custom_components.ewelink.cover import COVERS
+from custom_components.ewelink.cover import COVERS, CoverState
 from custom_components.ewelink.devices import (
     KNOWN_UIIDS,
     UiidPredicate,
@@ -36,7 +38,7 @@ from custom_components.ewelink.devices import (
 from custom_components.ewelink.entity import EwelinkEntityDescription, description_applies
 from custom_components.ewelink.event import EVENTS, Memory
 from custom_components.ewelink.fan import FANS
-from custom_components.ewelink.light import LIGHTS
+from custom_components.ewelink.light import LIGHTS, LightRequest
 from custom_components.ewelink.number import NUMBERS
 from custom_components.ewelink.remote import REMOTES
 from custom_components.ewelink.select import SELECTS
@@ -218,6 +220,66 @@ def test_descriptions_declare_every_param_they_read(case: str) -> None:
                 _read_state(platform, description, recording)
                 undeclared = recording.read - description.reads
                 assert not undeclared, f"{case} {platform}.{description.key} reads {undeclared}"
+
+
+JUNK: tuple[Any, ...] = (None, "junk", -1, 10**9, 1.5, True, [], [1, "x"], {}, {"outlet": "x"})
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_junk_params_never_raise(case: str) -> None:
+    """Every param of every entity may hold anything (untrusted input): reading never raises."""
+    spec = CASES[case]
+    params = default_params(spec_for(spec["uiid"]), mac="d0:27:00:00:00:01", rng=Random(1))
+    params.update(spec.get("params", {}))
+    thing = _thing(spec["uiid"], params, tags=spec.get("tags", {}))
+    applying = [
+        (platform, d)
+        for platform, descriptions in PLATFORMS.items()
+        for d in descriptions
+        if description_applies(d, thing)
+    ]
+    for key in params:
+        for junk in JUNK:
+            values = Recording({**params, key: junk})
+            junk_thing = _thing(spec["uiid"], values, tags={"zyx_info": junk})
+            for platform, description in applying:
+                description.exists_fn(junk_thing)
+                _read_state(platform, description, values)
+                _write_and_handle(platform, description, values, junk_thing)
+
+
+def _write_and_handle(platform: str, description: Any, params: Any, thing: Thing) -> None:
+    """Build commands from (junk) params and handle (junk) messages; only validation errors."""
+    message = dict(params)
+    calls: list[Any] = {
+        "light": [
+            lambda: (
+                description.set_fn
+                and description.set_fn(
+                    params, LightRequest(brightness=100, rgb_color=(1, 2, 3)), description.kelvin
+                )
+            ),
+            lambda: (
+                description.set_fn
+                and description.set_fn(
+                    params, LightRequest(color_temp_kelvin=3000), description.kelvin
+                )
+            ),
+        ],
+        "cover": [lambda: description.message_fn and description.message_fn(message, CoverState())],
+        "climate": [
+            lambda: description.mode_fn(params, HVACMode.HEAT),
+            lambda: description.targets_fn(params, Targets(target=20, low=18, high=22), None),
+        ],
+        "event": [lambda: description.event_fn(message, Memory())],
+        "select": [lambda: description.command_fn(params, "on")],
+        "number": [lambda: description.command_fn(params, 1.0)],
+        "switch": [lambda: description.command_fn and description.command_fn(thing, "on")],
+        "fan": [lambda: description.on_fn(1)],
+    }.get(platform, [])
+    for call in calls:
+        with contextlib.suppress(ServiceValidationError):
+            call()
 
 
 def test_every_uiid_of_the_reference_is_known() -> None:

@@ -337,9 +337,10 @@ def rf_channels(thing: Thing) -> dict[int, tuple[str, str]]:
     Remotes come from `tags.zyx_info` (`buttonName` maps channel numbers to names); only
     channels with a code in `params.rfList` are learned (uiid-platforms.md §7.1).
     """
+    codes = thing.params.get("rfList")
     learned = {
         item.get("rfChl")
-        for item in thing.params.get("rfList") or ()
+        for item in (codes if isinstance(codes, list) else ())
         if isinstance(item, Mapping) and isinstance(item.get("rfChl"), int)
     }
     channels: dict[int, tuple[str, str]] = {}
@@ -351,7 +352,8 @@ def rf_channels(thing: Thing) -> dict[int, tuple[str, str]]:
             continue
         remote_type = str(remote.get("remote_type", ""))
         remote_name = str(remote.get("name") or "").strip()
-        for button in remote.get("buttonName") or ():
+        buttons = remote.get("buttonName")
+        for button in buttons if isinstance(buttons, list) else ():
             if not isinstance(button, Mapping):
                 continue
             for raw_channel, raw_name in button.items():

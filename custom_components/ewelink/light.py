@@ -363,7 +363,7 @@ B02_LTYPES: Final = frozenset({"white", *(ltype for ltype, _ in B02_SCENES.value
 
 def _b02_state(params: Params, kelvin: Kelvin) -> LightState:
     ltype = params.get("ltype")
-    obj = _object(params, ltype) if ltype in B02_LTYPES else {}
+    obj = _object(params, ltype) if isinstance(ltype, str) and ltype in B02_LTYPES else {}
     effect = next((name for name, (lt, _) in B02_SCENES.items() if lt == ltype), None)
     return LightState(
         _is_on(params, "switch"),
@@ -414,7 +414,7 @@ B05_OBJECTS: Final = frozenset({"white", "color", *B05_LTYPES.values()})
 def _b05_state(ct_max: int) -> StateFn:
     def state(params: Params, kelvin: Kelvin) -> LightState:
         ltype = params.get("ltype")
-        obj = _object(params, ltype) if ltype in B05_OBJECTS else {}
+        obj = _object(params, ltype) if isinstance(ltype, str) and ltype in B05_OBJECTS else {}
         is_on = _is_on(params, "switch")
         brightness = _to_ha(obj.get("br"), 1)
         if ltype == "white":
