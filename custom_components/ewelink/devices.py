@@ -149,14 +149,30 @@ DIFFUSER: Final = frozenset({25})
 
 
 # Predicates --------------------------------------------------------------------------------
+class Condition:
+    """A condition on a device's params; `params` are those whose arrival can change it."""
+
+    __slots__ = ("check", "params")
+
+    def __init__(self, check: Callable[[Thing], bool], params: Iterable[str]) -> None:
+        """Store the check and the params it looks at."""
+        self.check = check
+        self.params = frozenset(params)
+
+    def __call__(self, thing: Thing) -> bool:
+        """Return True when the condition holds."""
+        return self.check(thing)
+
+
 class UiidPredicate:
     """An `exists_fn`: the device's profile UIID is one of `uiids` and every condition holds.
 
     `uiids` is public so that entity creation can index descriptions by UIID instead of
-    asking every description about every device.
+    asking every description about every device; `watched` names the params whose arrival in
+    a push can make the description apply or stop applying.
     """
 
-    __slots__ = ("conditions", "uiids")
+    __slots__ = ("conditions", "uiids", "watched")
 
     def __init__(
         self, uiids: Iterable[int], conditions: tuple[Callable[[Thing], bool], ...] = ()
@@ -164,6 +180,12 @@ class UiidPredicate:
         """Store the UIIDs and the extra conditions."""
         self.uiids = frozenset(uiids)
         self.conditions = conditions
+        self.watched = frozenset(
+            param
+            for condition in conditions
+            if isinstance(condition, Condition)
+            for param in condition.params
+        )
 
     def __call__(self, thing: Thing) -> bool:
         """Return True when the description applies to the device."""
@@ -177,19 +199,18 @@ def uiid_in(
     return UiidPredicate(uiids, conditions)
 
 
-def reports(*params: str) -> Callable[[Thing], bool]:
+def reports(*params: str) -> Condition:
     """Return a condition: the device reports every one of `params`."""
-    return lambda thing: all(param in thing.params for param in params)
+    return Condition(lambda thing: all(param in thing.params for param in params), params)
 
 
-def in_motor_mode(thing: Thing) -> bool:
-    """Return True for a DualR3 in motor (cover) mode (`workMode` 2)."""
+def _motor_mode(thing: Thing) -> bool:
     return thing.uiid in MOTOR_MODE and thing.params.get("workMode") == 2
 
 
-def not_in_motor_mode(thing: Thing) -> bool:
-    """Return True unless the device is a DualR3 in motor mode."""
-    return not in_motor_mode(thing)
+# A DualR3 in motor (cover) mode (`workMode` 2), and not.
+in_motor_mode: Final = Condition(_motor_mode, ("workMode",))
+not_in_motor_mode: Final = Condition(lambda thing: not _motor_mode(thing), ("workMode",))
 
 
 def is_known(thing: Thing) -> bool:
@@ -369,7 +390,7 @@ def rf_channels(thing: Thing) -> dict[int, tuple[str, str]]:
     return channels
 
 
-def rf_channel_exists(channel: int, *, alarm: bool | None = None) -> Callable[[Thing], bool]:
+def rf_channel_exists(channel: int, *, alarm: bool | None = None) -> Condition:
     """Return a condition: the bridge learned `channel` (of an alarm remote, or not, if given)."""
 
     def check(thing: Thing) -> bool:
@@ -378,7 +399,7 @@ def rf_channel_exists(channel: int, *, alarm: bool | None = None) -> Callable[[T
             return False
         return alarm is None or (found[1] == RF_ALARM_TYPE) is alarm
 
-    return check
+    return Condition(check, ("rfList",))
 
 
 def rf_channel_name(thing: Thing, channel: int | None) -> str | None:

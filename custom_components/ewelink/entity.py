@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .const import DOMAIN
 from .coolkit import Thing
 from .coordinator import EwelinkCoordinator
-from .devices import is_known, profile_uiid
+from .devices import UiidPredicate, is_known, profile_uiid
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,51 +115,87 @@ def async_add_device_entities[DescriptionT: EwelinkEntityDescription](
     """Add the entities of every device now, and again on every coordinator update.
 
     Tracks (device, description key): an entity whose existence depends on reported params
-    (POWCT supply sensors, DualR3 motor mode, learned RF channels) appears when a thing-list
-    read shows the param, and goes away (from the registry too) when it no longer applies.
-    Descriptions are indexed by the UIIDs their predicate names, so an update costs
-    O(devices x descriptions of one UIID). Returns the listener's unsubscribe callback.
+    (POWCT supply sensors, DualR3 motor mode, learned RF channels) appears when the param
+    shows up - at once when a push carries it, else at the next thing-list read - and goes
+    away (from the registry too) when it no longer applies. Descriptions are indexed by the
+    UIIDs their predicate names, so an update costs O(devices x descriptions of one UIID).
+    Returns the callback that stops it all (pass it to `entry.async_on_unload`).
     """
     by_uiid: dict[int | None, list[DescriptionT]] = defaultdict(list)
+    watched: dict[int | None, set[str]] = defaultdict(set)
     anywhere: list[DescriptionT] = []
     for description in descriptions:
-        uiids = getattr(description.exists_fn, "uiids", None)
-        if isinstance(uiids, frozenset):
-            for uiid in uiids:
+        predicate = description.exists_fn
+        if isinstance(predicate, UiidPredicate):
+            for uiid in predicate.uiids:
                 by_uiid[uiid].append(description)
+                watched[uiid] |= predicate.watched
         else:
             anywhere.append(description)
     added: dict[str, dict[str, EwelinkEntity]] = {}
+    push_unsubscribes: dict[str, Callable[[], None]] = {}
+
+    @callback
+    def sync_device(thing: Thing) -> list[EwelinkEntity]:
+        wanted = {
+            description.key: description
+            for candidates in (by_uiid.get(profile_uiid(thing), ()), anywhere)
+            for description in candidates
+            if description_applies(description, thing)
+        }
+        present = added.get(thing.deviceid)
+        if present is None:
+            if not wanted:
+                return []
+            present = added[thing.deviceid] = {}
+        new_entities = []
+        for key, description in wanted.items():
+            if key not in present:
+                entity = factory(coordinator, thing, description)
+                present[key] = entity
+                new_entities.append(entity)
+        for key in [key for key in present if key not in wanted]:
+            _async_remove_entity(coordinator, present.pop(key))
+        return new_entities
+
+    def push_handler(deviceid: str, params: frozenset[str]) -> Callable[[Mapping[str, Any]], None]:
+        @callback
+        def handle(pushed: Mapping[str, Any]) -> None:
+            if params.isdisjoint(pushed) or (thing := coordinator.data.get(deviceid)) is None:
+                return
+            if new_entities := sync_device(thing):
+                async_add_entities(new_entities)
+
+        return handle
 
     @callback
     def sync_entities() -> None:
         for deviceid in [d for d in added if d not in coordinator.data]:
             del added[deviceid]  # the coordinator removed the device and its entities
+        for deviceid in [d for d in push_unsubscribes if d not in coordinator.data]:
+            push_unsubscribes.pop(deviceid)()
         new_entities: list[EwelinkEntity] = []
         for deviceid, thing in coordinator.data.items():
-            wanted = {
-                description.key: description
-                for candidates in (by_uiid.get(profile_uiid(thing), ()), anywhere)
-                for description in candidates
-                if description_applies(description, thing)
-            }
-            present = added.get(deviceid)
-            if present is None:
-                if not wanted:
-                    continue
-                present = added[deviceid] = {}
-            for key, description in wanted.items():
-                if key not in present:
-                    entity = factory(coordinator, thing, description)
-                    present[key] = entity
-                    new_entities.append(entity)
-            for key in [key for key in present if key not in wanted]:
-                _async_remove_entity(coordinator, present.pop(key))
+            new_entities.extend(sync_device(thing))
+            params = watched.get(profile_uiid(thing))
+            if params and deviceid not in push_unsubscribes:
+                push_unsubscribes[deviceid] = coordinator.async_subscribe_pushes(
+                    deviceid, push_handler(deviceid, frozenset(params))
+                )
         if new_entities:
             async_add_entities(new_entities)
 
     sync_entities()
-    return coordinator.async_add_listener(sync_entities)
+    remove_listener = coordinator.async_add_listener(sync_entities)
+
+    @callback
+    def stop() -> None:
+        remove_listener()
+        for unsubscribe in push_unsubscribes.values():
+            unsubscribe()
+        push_unsubscribes.clear()
+
+    return stop
 
 
 @callback

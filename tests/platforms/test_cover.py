@@ -82,9 +82,9 @@ async def test_dualr3_motor_mode_is_a_cover_not_two_switches(
     assert state_of(hass, "cover.blind") == "opening"
     await wait_for(lambda: attr(hass, "cover.blind", "current_position") == 100)
 
-    # The user switches the DualR3 back to two relays in the app: the next read follows.
+    # The user switches the DualR3 back to two relays in the app: the push changes the entities.
     await dual.report({"workMode": 1})
-    await config_entry.runtime_data.coordinator.async_refresh()
+    await wait_for(lambda: state_of(hass, "switch.blind_channel_1") == "off")
     await hass.async_block_till_done()
     assert entity_registry.async_get("cover.blind") is None
     assert state_of(hass, "cover.blind") is None

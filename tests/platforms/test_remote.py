@@ -50,9 +50,8 @@ async def test_send_and_learn_codes(
 
     await call(hass, "remote", "learn_command", "remote.rf", command=["2"])
     assert bridge.params["cmd"] == "capture"
-    await wait_for(lambda: len(bridge.params["rfList"]) == 3)
-    await config_entry.runtime_data.coordinator.async_refresh()
-    await hass.async_block_till_done()
+    # The bridge reports the learned code: its button and event appear.
+    await wait_for(lambda: state_of(hass, "button.rf_gate_stop") is not None)
     await call(hass, "button", "press", "button.rf_gate_stop")
     assert bridge.actions[-1] == {"transmit": 2}
     assert state_of(hass, "event.rf_gate_stop") == "unknown"

@@ -35,12 +35,10 @@ async def test_metering(
     await meter.report({"dayKwh": 2})  # midnight: a reset
     await wait_for(lambda: state_of(hass, "sensor.meter_energy_today") == "0.02")
 
-    # A POWCT: the supply params show up; the next thing-list read adds the sensors.
+    # A POWCT: the supply params show up in a push, and the sensors with them.
     await meter.report({"supplyPower": 12345, "supplyCurrent": 54, "dayPowerSupply": 3,
                         "monthPowerSupply": 40})  # fmt: skip
-    await config_entry.runtime_data.coordinator.async_refresh()
-    await hass.async_block_till_done()
-    assert state_of(hass, "sensor.meter_supply_power") == "123.45"
+    await wait_for(lambda: state_of(hass, "sensor.meter_supply_power") == "123.45")
     assert state_of(hass, "sensor.meter_energy_supplied_this_month") == "0.4"
     entry = entity_registry.async_get("sensor.meter_supply_current")
     assert entry is not None
