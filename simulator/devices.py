@@ -174,6 +174,8 @@ class VirtualDevice:
         self.last_event: _Json | None = None
         self.lan: Any = None
         """The LAN side (`simulator.lan.LanDevice`) when the device speaks LAN."""
+        self.actions: list[_Json] = []
+        """Write-only commands the device performed (restart, RF transmit, ...), oldest first."""
         self._task: asyncio.Task[None] | None = None
         self._pending: deque[asyncio.Future[_Json]] = deque()
         self._side_tasks: set[asyncio.Task[Any]] = set()
@@ -620,6 +622,7 @@ class VirtualDevice:
         self._after_command(result)
 
     def _after_command(self, result: CommandResult) -> None:
+        self.actions.extend(result.actions)
         report = dict(result.report)
         if result.ui_active is not None:
             self.ui_active_until = time.monotonic() + result.ui_active

@@ -12,6 +12,16 @@ import random
 import time
 from typing import Any
 
+from .families import (
+    ACTION_KEYS,
+    OWN_KEYS,
+    FamilyError,
+    family_defaults,
+    family_effects,
+    family_filter,
+    family_validate,
+)
+
 ON_OFF = ("on", "off")
 STARTUP = ("on", "stay", "off")
 LIST_KEYS = ("switches", "configure", "pulses")
@@ -36,6 +46,102 @@ class UiidSpec:
 
 def _spec(uiid: int, kind: str, name: str, model: str, product: str, **kw: Any) -> UiidSpec:
     return UiidSpec(uiid, kind, name, model, product, **kw)
+
+
+def _zb(uiid: int, kind: str, name: str, product: str, **kw: Any) -> UiidSpec:
+    return UiidSpec(uiid, kind, name, product, product, zigbee=True, timers=False, **kw)
+
+
+def _gang(uiid: int, kind: str, name: str, model: str, product: str, *, n: int) -> UiidSpec:
+    return UiidSpec(uiid, kind, name, model, product, channels=n, report_channels=n)
+
+
+# Lights, covers, fans, thermostats, panels, buttons and sensors (uiid-platforms.md).
+_PLATFORM_SPECS = (
+    _spec(17, "fan17", "Smart fan", "PSF-BFA-GL", "FAN17"),
+    _spec(18, "sc", "Sonoff SC", "PSF-BSC-GL", "SC", timers=False),
+    _spec(22, "b1", "Color bulb", "PSF-BLB-GL", "B1"),
+    _spec(25, "diffuser", "Aroma diffuser", "YB-01", "YB-01"),
+    _gang(30, "multi", "GSM Three-Channel Plug", "PSA-G30-GL", "GSM-3C", n=3),
+    _spec(33, "l1", "LED strip", "PSF-BLS33-GL", "L1-Lite"),
+    _spec(137, "l1", "LED strip", "PSF-BLS137-GL", "L2"),
+    _spec(173, "l3", "LED strip", "L3-5M-P", "L3-5M-P"),
+    _spec(36, "kingm4", "Dimmer", "KING-M4", "KING-M4"),
+    _spec(67, "garage", "Garage door opener", "KING-Q1", "KING-Q1", timers=False),
+    _spec(103, "b02", "CCT bulb", "B02-F-A60", "B02-F-A60"),
+    _spec(135, "b02", "CCT bulb", "B02-BL-A60", "B02-BL-A60"),
+    _spec(104, "b05", "RGBCW bulb", "B05-B-A60", "B05-B-A60"),
+    _spec(136, "b05", "RGBCW bulb", "B05-BL-A60", "B05-BL-A60"),
+    _spec(127, "gtta", "Thermostat", "GTTA127", "GTTA127"),
+    _gang(133, "nspanel", "NSPanel", "NSPanel-EU", "NSPanel", n=2),
+    _spec(
+        165,
+        "dualr3lite",
+        "DualR3 Lite",
+        "PSF-B27-GL",
+        "DUALR3 Lite",
+        channels=2,
+        report_channels=2,
+        bridge=True,
+    ),
+    _zb(174, "ble_button", "Six-key remote", "R5"),
+    _zb(177, "ble_button", "Switch mate", "S-MATE"),
+    _spec(195, "nspanel_pro", "NSPanel Pro", "NSPanel-Pro", "NSPanel Pro", timers=False),
+    _spec(
+        228, "nspanel_pro", "NSPanel Pro 120", "NSPanel-Pro-120", "NSPanel Pro 120", timers=False
+    ),
+    _gang(209, "t5", "TX Ultimate 1-gang", "T5-1C-86", "T5-1C-86", n=1),
+    _gang(210, "t5", "TX Ultimate 2-gang", "T5-2C-86", "T5-2C-86", n=2),
+    _gang(211, "t5", "TX Ultimate 3-gang", "T5-3C-86", "T5-3C-86", n=3),
+    _gang(212, "t5", "TX Ultimate 4-gang", "T5-4C-86", "T5-4C-86", n=4),
+    _spec(225, "pcsw", "PC power switch", "CK-BL602-PCSW-01", "PCSW-01"),
+    _spec(226, "din", "DIN rail breaker", "CK-BL602-W102SW18-01", "W102SW18"),
+    _zb(242, "th242", "TH sensor", "CK-BK7238-W105SE10-01-HB"),
+    _spec(258, "rbs", "Curtain module", "MINI-RBS", "MINI-RBS"),
+    _gang(262, "strip262", "Metering power strip", "CK-BL602-SWP1-02", "SWP1-02", n=4),
+    _spec(266, "air", "Air quality sensor", "SAWF-08P", "SAWF-08P", timers=False),
+    _gang(268, "multi", "BASIC-1GS", "BASIC-1GS", "BASIC-1GS", n=1),
+    _gang(275, "multi_gang", "MINI-2GS", "MINI-2GS", "MINI-2GS", n=2),
+    _zb(7000, "zb_button", "Zigbee wireless button", "SNZB-01"),
+    _zb(1257, "zb_dimmer", "Zigbee dimmable light", "ZB-DIM"),
+    _zb(1258, "zb_cct", "Zigbee CCT light", "ZB-CCT"),
+    _zb(1514, "zb_curtain", "Zigbee curtain motor", "ZM25TQ"),
+    _zb(1771, "zb_th", "Zigbee TH sensor", "SNZB-02"),
+    _zb(3258, "zb_rgbcw", "Zigbee RGBCW light", "ZB-RGBCW"),
+    _zb(7009, "zb_rgbcw", "Zigbee RGBCW light", "CK-BL702-AL-01"),
+    _zb(7019, "zb_water", "Zigbee water leak sensor", "SNZB-05P"),
+    UiidSpec(
+        4256,
+        "multi_gang",
+        "Zigbee 4-gang switch",
+        "ZB-4G",
+        "ZB-4G",
+        channels=4,
+        report_channels=4,
+        zigbee=True,
+    ),
+    _zb(7006, "zb_curtain", "Zigbee curtain", "ZB-CURTAIN"),
+    _zb(7016, "zb_presence", "Zigbee presence sensor", "SNZB-06P"),
+    _zb(7017, "trvzb", "Zigbee radiator valve", "TRVZB"),
+    _zb(7027, "swv", "Zigbee water valve", "SWV"),
+    UiidSpec(
+        7029,
+        "multi_gang",
+        "Zigbee 2-gang switch",
+        "MINI-ZB2GS-L",
+        "MINI-ZB2GS-L",
+        channels=2,
+        report_channels=2,
+        zigbee=True,
+    ),
+    UiidSpec(7032, "zb_meter", "Zigbee metering plug", "S60ZBTPF", "S60ZBTPF", zigbee=True),
+    _zb(7033, "zb_th_corr", "Zigbee TH sensor", "SNZB-02WD"),
+    _zb(7034, "zb_rbs", "Zigbee curtain module", "MINI-ZBRBS"),
+    _zb(7038, "zb_th_centi_corr", "Zigbee TH sensor", "SNZB-02DR2"),
+    _zb(7039, "zb_button4", "Zigbee four-button remote", "SNZB-01M"),
+    _zb(7047, "swv_zne", "Zigbee water valve", "SWV-ZNE"),
+    _zb(7055, "zb_presence2", "Zigbee presence sensor", "SNZB-03PR2"),
+)
 
 
 SPECS: dict[int, UiidSpec] = {
@@ -157,6 +263,7 @@ SPECS: dict[int, UiidSpec] = {
             "MINIR4",
             channels=1,
             report_channels=4,
+            bridge=True,
         ),
         _spec(
             139,
@@ -220,7 +327,17 @@ SPECS: dict[int, UiidSpec] = {
         _spec(277, "minidim", "Dimmer with metering", "CK-BL602-DIM", "MINI-DIM"),
         _spec(15, "th", "Temperature and Humidity Switch", "PSF-A04-GL", "TH16"),
         _spec(181, "thr", "TH Elite", "THR316D-GL", "THR316D"),
-        _spec(126, "dualr3", "DualR3", "PSF-B26-GL", "DUALR3", channels=2, report_channels=2),
+        # BLE remotes (R5, S-Mate) pair with a Wi-Fi device: it is their bridge.
+        _spec(
+            126,
+            "dualr3",
+            "DualR3",
+            "PSF-B26-GL",
+            "DUALR3",
+            channels=2,
+            report_channels=2,
+            bridge=True,
+        ),
         _spec(
             130,
             "spm4",
@@ -306,10 +423,14 @@ SPECS: dict[int, UiidSpec] = {
             zigbee=True,
             timers=False,
         ),
+        *_PLATFORM_SPECS,
     )
 }
 
-METERING_KINDS = {"pow", "powr2", "s40", "powr3", "s61", "minidim", "dualr3", "spm4"}
+METERING_KINDS = {
+    "pow", "powr2", "s40", "powr3", "s61", "minidim", "dualr3", "spm4", "strip262", "din",
+    "zb_meter",
+}  # fmt: skip
 TH_KINDS = {"th", "thr", "zb_th"}
 UIACTIVE_KINDS = {"pow", "powr2"}
 """POW-class devices report power only inside a `uiActive` window (coolkit-cloud.md §13.15)."""
@@ -417,7 +538,6 @@ def default_params(
     elif kind == "powr3":
         p = {"switches": _switches(4), "configure": _configure(4), "pulses": _pulses(4),
              "power": 0, "voltage": 23012, "current": 0, "dayKwh": 12, "monthKwh": 1530,
-             "supplyCurrent": 0, "supplyPower": 0, "dayPowerSupply": 0, "monthPowerSupply": 0,
              "threshold": {"actPow": {"min": 10, "max": 360000}, "voltage": {"min": 18000, "max": 24000},
                            "current": {"min": 10, "max": 1600}},
              "timeZone": 1}  # fmt: skip
@@ -436,7 +556,12 @@ def default_params(
     elif kind == "thr":
         p = {"switch": "off", "mainSwitch": "off", "deviceType": "normal",
              "currentTemperature": "22.4", "currentHumidity": "51", "autoControlEnabled": 0,
-             "startup": "off", "tempUnit": 0}  # fmt: skip
+             "autoControl": [{"deviceType": "temperature",
+                              "targets": [{"high": "24.0", "reaction": {"switch": "off"}},
+                                          {"low": "20.0", "reaction": {"switch": "on"}}],
+                              "effTime": {"spanType": "any", "days": [0, 1, 2, 3, 4, 5, 6],
+                                          "from": "00:00", "to": "23:59"}}],
+             "startup": "off", "tempUnit": 0, "tempCorrection": 0, "humCorrection": 0}  # fmt: skip
     elif kind == "dualr3":
         p = {"switches": _switches(2), "configure": _configure(2), "pulses": _pulses(2),
              "workMode": 1, "motorTurn": 0, "location": 0, "currLocation": 0, "calibState": 0,
@@ -471,7 +596,7 @@ def default_params(
     elif kind == "cover11":
         p = {"switch": "pause", "setclose": 100}
     elif kind == "zb_bridge":
-        p = {}
+        p = {"zled": 1} if spec.uiid == 66 else {}
     elif kind == "zb_button":
         p = {"key": 0, "battery": 100, "trigTime": "0"}
     elif kind == "zb_switch":
@@ -482,10 +607,14 @@ def default_params(
         p = {"temperature": "2150", "humidity": "4800", "battery": 100, "trigTime": _ms_now()}
     elif kind == "zb_motion":
         p = {"motion": 0, "battery": 100, "trigTime": _ms_now()}
+        if spec.uiid == 7002:
+            p["brState"] = "darker"
     elif kind == "zb_door":
         p = {"lock": 0, "battery": 100, "trigTime": _ms_now()}
     elif kind == "zb_water":
         p = {"water": 0, "battery": 100, "trigTime": _ms_now()}
+    elif (family := family_defaults(kind, spec.uiid, spec.channels, rng)) is not None:
+        p = family
     else:
         p = {"switch": "off"}
     if spec.zigbee:
@@ -518,6 +647,8 @@ class CommandResult:
     followups: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     """(delay s, params) the device applies and reports later (inching, cover travel)."""
     ui_active: float | None = None
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    """Write-only actions the device performed (restart, RF transmit, ...)."""
 
 
 class CommandError(Exception):
@@ -575,13 +706,14 @@ def _validate_list(spec: UiidSpec, key: str, items: Any) -> None:
             )
 
 
-def _validate(spec: UiidSpec, params: dict[str, Any]) -> None:
+def _validate(spec: UiidSpec, params: dict[str, Any], state: dict[str, Any]) -> None:
     kind = spec.kind
-    if "switch" in params:
-        allowed = ("on", "off", "pause") if kind == "cover11" else ON_OFF
+    own = OWN_KEYS.get(kind, frozenset())
+    if "switch" in params and "switch" not in own:
+        allowed = ("on", "off", "pause") if kind in ("cover11", "rbs", "zb_rbs") else ON_OFF
         _check(params["switch"] in allowed, "bad switch value")
     for key in ("startup", "sledOnline", "pulse", "mainSwitch", "state"):
-        if key in params:
+        if key in params and key not in own:
             allowed = STARTUP if key == "startup" else ON_OFF
             _check(params[key] in allowed, f"bad {key} value")
     if "pulseWidth" in params:
@@ -627,6 +759,10 @@ def _validate(spec: UiidSpec, params: dict[str, Any]) -> None:
             isinstance(params["setclose"], int) and 0 <= params["setclose"] <= 100,
             "setclose 0..100",
         )
+    try:
+        family_validate(kind, spec.uiid, state, params)
+    except FamilyError as err:
+        raise CommandError(str(err)) from err
 
 
 REQUEST_KEYS = {"uiActive", "hundredDaysKwh", "oneKwh", "getHoursKwh"}
@@ -647,10 +783,12 @@ def apply_command(
         result.error = 529  # seen with `"params":{}` (homebridge-ewelink#95)
         return result
     try:
-        _validate(spec, params)
+        _validate(spec, params, state)
     except CommandError:
         result.error = 400
         return result
+    params = family_filter(spec.kind, state, params)
+    before = dict(state)
     if spec.kind == "bulb" and state.get("state") == "off" and params.get("state") != "on":
         # While off, the bulb accepts only the on command; the rest is ignored [doc].
         params = {k: v for k, v in params.items() if k not in ("channel0",)}
@@ -658,6 +796,8 @@ def apply_command(
     for key, value in params.items():
         if key in REQUEST_KEYS or key.startswith("getKwh_"):
             _request(key, value, result=result, rng=rng)
+            continue
+        if key in ACTION_KEYS:
             continue
         if key in LIST_KEYS and isinstance(value, list):
             state[key] = merge_list(state.get(key), value)
@@ -672,6 +812,10 @@ def apply_command(
     _side_effects(
         spec, state=state, params=params, report=report, result=result, load=load, rng=rng
     )
+    effects = family_effects(spec.kind, spec.uiid, state, params, rng=rng, before=before)
+    report.update(effects.report)
+    result.followups.extend(effects.followups)
+    result.actions.extend(effects.actions)
     result.report.update(report)
     return result
 
@@ -704,7 +848,7 @@ def relay_on(spec: UiidSpec, state: dict[str, Any], channel: int = 0) -> bool:
             if item.get("outlet") == channel:
                 return bool(item.get("switch") == "on")
         return False
-    return bool(state.get("switch") == "on" or state.get("state") == "on")
+    return state.get("switch") in ("on", True) or state.get("state") == "on"
 
 
 def metering_values(
@@ -714,13 +858,18 @@ def metering_values(
     kind = spec.kind
     volts = 229.0 + rng.uniform(-1.5, 1.5)
     out: dict[str, Any] = {}
-    if kind in ("pow", "powr2", "s40", "powr3", "s61", "minidim"):
+    if kind in ("pow", "powr2", "s40", "powr3", "s61", "minidim", "din", "zb_meter", "strip262"):
         watts = load if relay_on(spec, state) else 0.0
+        if kind == "strip262":
+            watts = load * sum(relay_on(spec, state, ch) for ch in range(4)) / 4
         if kind == "minidim":
             watts *= int(state.get("brightness", 100)) / 100
         amps = watts / volts
         if kind in ("pow", "powr2"):
             out = {"power": f"{watts:.2f}", "voltage": f"{volts:.2f}", "current": f"{amps:.2f}"}
+        elif kind == "din":
+            out = {"phase_0_p": round(watts, 2), "phase_0_v": round(volts, 2),
+                   "phase_0_c": round(amps, 2)}  # fmt: skip
         elif kind == "s40":
             out = {"power": round(watts, 2), "voltage": round(volts, 2), "current": round(amps, 2)}
         else:
@@ -787,10 +936,10 @@ def _side_effects(
         if target is None:
             target = {"on": 0, "off": 100}.get(str(params.get("switch")), state.get("setclose", 0))
         result.followups.append((1.0, {"setclose": target, "switch": "pause"}))
-    if kind == "dualr3" and params.get("motorTurn") in (1, 2):
+    if kind in ("dualr3", "dualr3lite") and params.get("motorTurn") in (1, 2):
         target = 100 if params["motorTurn"] == 1 else 0
         result.followups.append((1.0, {"motorTurn": 0, "currLocation": target, "location": target}))
-    if kind == "dualr3" and isinstance(params.get("location"), int):
+    if kind in ("dualr3", "dualr3lite") and isinstance(params.get("location"), int):
         result.followups.append((1.0, {"motorTurn": 0, "currLocation": params["location"]}))
 
 
@@ -813,7 +962,7 @@ def drift_step(
         if kind not in ("dualr3", "spm4") and not relay_on(spec, state):
             return {}
         out = metering_values(spec, state, load * rng.uniform(0.95, 1.05), rng)
-        if kind in ("powr3", "s61") and relay_on(spec, state):
+        if kind in ("powr3", "s61", "zb_meter") and relay_on(spec, state):
             out["dayKwh"] = int(state.get("dayKwh", 0)) + 1
     elif kind in ("th", "thr"):
         temp = _float(state.get("currentTemperature"), 21.0) + rng.choice((-0.5, 0.5))

@@ -37,11 +37,12 @@ async def test_setup_creates_devices_and_entities(
         (DOMAIN, "1000000001"), config_entry.entry_id
     )
     assert lamp is not None
-    assert (lamp.name, lamp.manufacturer, lamp.sw_version, lamp.hw_version) == (
+    assert (lamp.name, lamp.manufacturer, lamp.sw_version, lamp.model, lamp.hw_version) == (
         "Lamp",
         "SONOFF",
         "3.7.0",
-        "UIID 1",
+        "MINIR2",
+        None,  # the device page shows the model, not "UIID 1" (diagnostics keep the UIID)
     )
     assert lamp.connections
     assert lamp.area_id == "kitchen"

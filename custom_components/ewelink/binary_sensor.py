@@ -1,19 +1,31 @@
-"""Binary sensors: door/window contacts, motion and water leaks."""
+"""Binary sensors: door/window contacts, motion, occupancy, light, water leaks."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import UNDEFINED
 
 from .coordinator import EwelinkConfigEntry
-from .devices import DOOR_WIFI, uiid_in
+from .devices import (
+    DIFFUSER,
+    DOOR_WIFI,
+    DOOR_ZIGBEE,
+    LIGHT_LEVEL,
+    MOTION_ZIGBEE,
+    OCCUPANCY,
+    WATER_LEAK,
+    uiid_in,
+)
 from .entity import EwelinkEntity, EwelinkEntityDescription, async_add_device_entities
 
 PARALLEL_UPDATES = 0
@@ -21,47 +33,55 @@ PARALLEL_UPDATES = 0
 
 @dataclass(frozen=True, kw_only=True)
 class EwelinkBinarySensorDescription(EwelinkEntityDescription, BinarySensorEntityDescription):
-    """A binary sensor: the param's value that means "on"."""
+    """A binary sensor: the param's values that mean "on" and "off"."""
 
-    on_value: object
+    on_values: tuple[Any, ...]
+    off_values: tuple[Any, ...]
+
+
+def _binary(
+    key: str,
+    param: str,
+    uiids: frozenset[int],
+    device_class: BinarySensorDeviceClass | None,
+    values: tuple[tuple[Any, ...], tuple[Any, ...]],
+    *,
+    translation_key: str | None = None,
+    main: bool = True,
+    category: EntityCategory | None = None,
+    enabled: bool = True,
+) -> EwelinkBinarySensorDescription:
+    return EwelinkBinarySensorDescription(
+        key=key,
+        name=None if main else UNDEFINED,
+        translation_key=translation_key,
+        param=param,
+        device_class=device_class,
+        on_values=values[0],
+        off_values=values[1],
+        entity_category=category,
+        entity_registry_enabled_default=enabled,
+        exists_fn=uiid_in(uiids),
+    )
 
 
 BINARY_SENSORS: tuple[EwelinkBinarySensorDescription, ...] = (
     # Wi-Fi door sensors report `switch` "on" when open (uiid-params.md §4.18, §4.19).
-    EwelinkBinarySensorDescription(
-        key="door",
-        name=None,
-        param="switch",
-        on_value="on",
-        device_class=BinarySensorDeviceClass.DOOR,
-        exists_fn=uiid_in(DOOR_WIFI),
-    ),
+    _binary("door", "switch", DOOR_WIFI, BinarySensorDeviceClass.DOOR, (("on",), ("off",))),
     # Zigbee children (§4.20): 0/1 integers.
-    EwelinkBinarySensorDescription(
-        key="door",
-        name=None,
-        param="lock",
-        on_value=1,
-        device_class=BinarySensorDeviceClass.DOOR,
-        exists_fn=uiid_in(frozenset({3026, 7003})),
-    ),
-    EwelinkBinarySensorDescription(
-        key="motion",
-        name=None,
-        param="motion",
-        on_value=1,
-        device_class=BinarySensorDeviceClass.MOTION,
-        exists_fn=uiid_in(frozenset({2026, 7002})),
-    ),
-    EwelinkBinarySensorDescription(
-        key="water",
-        name=None,
-        param="water",
-        on_value=1,
-        device_class=BinarySensorDeviceClass.MOISTURE,
-        exists_fn=uiid_in(frozenset({4026})),
-    ),
-)
+    _binary("door", "lock", DOOR_ZIGBEE, BinarySensorDeviceClass.DOOR, ((1,), (0,))),
+    _binary("motion", "motion", MOTION_ZIGBEE, BinarySensorDeviceClass.MOTION, ((1,), (0,))),
+    _binary("water", "water", WATER_LEAK, BinarySensorDeviceClass.MOISTURE, ((1,), (0,))),
+    _binary("occupancy", "human", OCCUPANCY, BinarySensorDeviceClass.OCCUPANCY, ((1,), (0,))),
+    # SNZB-03P/06P: `brState` "brighter"/"darker" (uiid-platforms.md §9).
+    _binary("light", "brState", LIGHT_LEVEL, BinarySensorDeviceClass.LIGHT, (("brighter",), ("darker",)), main=False, translation_key="light"),
+    # Diffuser: `water` 0 = shortage, 1 = normal (CK §UIID25); on means "needs water".
+    _binary("water_shortage", "water", DIFFUSER, BinarySensorDeviceClass.PROBLEM, ((0,), (1,)),
+            main=False, translation_key="water_shortage"),
+    # ZBBridge: the zigbee LED; SL compares to 1, the ZBBridge-P reports on/off (SL#1814).
+    _binary("zigbee_led", "zled", frozenset({66}), None, ((1, "on"), (0, "off")), main=False,
+            translation_key="zigbee_led", category=EntityCategory.DIAGNOSTIC, enabled=False),
+)  # fmt: skip
 
 
 async def async_setup_entry(
@@ -81,14 +101,18 @@ async def async_setup_entry(
 
 
 class EwelinkBinarySensor(EwelinkEntity, BinarySensorEntity):
-    """A contact, motion or leak sensor."""
+    """A contact, motion, occupancy, light or leak sensor."""
 
     entity_description: EwelinkBinarySensorDescription
 
     @property
     def is_on(self) -> bool | None:
-        """Return True when the param has the "on" value."""
+        """Return True for an "on" value, False for an "off" value, else unknown."""
         value = self.params.get(self.entity_description.param)
-        if value is None:
-            return None
-        return bool(value == self.entity_description.on_value)
+        if isinstance(value, bool):
+            return None  # True == 1: a bool is not one of these devices' values
+        if value in self.entity_description.on_values:
+            return True
+        if value in self.entity_description.off_values:
+            return False
+        return None

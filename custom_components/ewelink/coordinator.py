@@ -39,6 +39,7 @@ from .coolkit import (
     Thing,
     merge_params,
 )
+from .devices import device_model
 
 
 @dataclass(slots=True)
@@ -51,6 +52,7 @@ class EwelinkData:
 
 type EwelinkConfigEntry = ConfigEntry[EwelinkData]
 type DeviceListener = Callable[[], None]
+type PushListener = Callable[[Mapping[str, Any]], None]
 
 
 class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
@@ -74,6 +76,7 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         self.connection = LongConnection(client, self._handle_event, self._handle_state)
         self.families: dict[str, Family] = {}
         self._device_listeners: dict[str, list[DeviceListener]] = {}
+        self._push_listeners: dict[str, list[PushListener]] = {}
         self._online_waiters: dict[str, asyncio.Future[None]] = {}
         self._ever_connected = False
         self._was_connected = False
@@ -138,10 +141,9 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
                 identifiers={(DOMAIN, thing.deviceid)},
                 name=thing.name,
                 manufacturer=thing.brand or "eWeLink",
-                model=thing.model,
+                model=device_model(thing),
                 model_id=thing.firmware_model,
                 sw_version=firmware if isinstance(firmware, str) else None,
-                hw_version=f"UIID {thing.uiid}" if thing.uiid is not None else None,
                 connections={(dr.CONNECTION_NETWORK_MAC, dr.format_mac(thing.mac))}
                 if thing.mac
                 else None,
@@ -226,6 +228,8 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
             thing.online = event.online
         else:
             merge_params(thing.params, event.params)
+            for push_listener in self._push_listeners.get(event.deviceid, ()):
+                push_listener(event.params)
             if event.implies_online:
                 thing.online = True
         for listener in self._device_listeners.get(event.deviceid, ()):
@@ -242,6 +246,24 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
             listeners.remove(listener)
             if not listeners:
                 self._device_listeners.pop(deviceid, None)
+
+        return unsubscribe
+
+    @callback
+    def async_subscribe_pushes(self, deviceid: str, listener: PushListener) -> Callable[[], None]:
+        """Call `listener` with the params of each push from this device (not on list reads).
+
+        For entities whose state is the push itself (button events, cover motion echoes): they
+        need what one message carried, which the merged params no longer tell.
+        """
+        listeners = self._push_listeners.setdefault(deviceid, [])
+        listeners.append(listener)
+
+        @callback
+        def unsubscribe() -> None:
+            listeners.remove(listener)
+            if not listeners:
+                self._push_listeners.pop(deviceid, None)
 
         return unsubscribe
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.core import callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -14,6 +16,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .const import DOMAIN
 from .coolkit import Thing
 from .coordinator import EwelinkCoordinator
+from .devices import UiidPredicate, is_known, profile_uiid
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,31 +95,113 @@ class EwelinkEntity(CoordinatorEntity[EwelinkCoordinator]):
         await self.coordinator.async_send(self.deviceid, params)
 
 
+def description_applies(description: EwelinkEntityDescription, thing: Thing) -> bool:
+    """Return True when the device gets the entity of `description`.
+
+    A device of an unknown UIID gets only the entities whose param it reports (its UIID's
+    table is a guess from its params, uiid-params.md §5).
+    """
+    if not description.exists_fn(thing):
+        return False
+    return is_known(thing) or description.param in thing.params
+
+
 def async_add_device_entities[DescriptionT: EwelinkEntityDescription](
     coordinator: EwelinkCoordinator,
     async_add_entities: Callable[[list[EwelinkEntity]], None],
     descriptions: tuple[DescriptionT, ...],
     factory: Callable[[EwelinkCoordinator, Thing, DescriptionT], EwelinkEntity],
 ) -> Callable[[], None]:
-    """Add entities for the devices present now and for every device that appears later.
+    """Add the entities of every device now, and again on every coordinator update.
 
-    Returns the listener's unsubscribe callback (pass it to `entry.async_on_unload`).
+    Tracks (device, description key): an entity whose existence depends on reported params
+    (POWCT supply sensors, DualR3 motor mode, learned RF channels) appears when the param
+    shows up - at once when a push carries it, else at the next thing-list read - and goes
+    away (from the registry too) when it no longer applies. Descriptions are indexed by the
+    UIIDs their predicate names, so an update costs O(devices x descriptions of one UIID).
+    Returns the callback that stops it all (pass it to `entry.async_on_unload`).
     """
-    known: set[str] = set()
+    by_uiid: dict[int | None, list[DescriptionT]] = defaultdict(list)
+    watched: dict[int | None, set[str]] = defaultdict(set)
+    anywhere: list[DescriptionT] = []
+    for description in descriptions:
+        predicate = description.exists_fn
+        if isinstance(predicate, UiidPredicate):
+            for uiid in predicate.uiids:
+                by_uiid[uiid].append(description)
+                watched[uiid] |= predicate.watched
+        else:
+            anywhere.append(description)
+    added: dict[str, dict[str, EwelinkEntity]] = {}
+    push_unsubscribes: dict[str, Callable[[], None]] = {}
 
     @callback
-    def add_new_devices() -> None:
-        known.intersection_update(coordinator.data)
-        entities = [
-            factory(coordinator, thing, description)
-            for deviceid, thing in coordinator.data.items()
-            if deviceid not in known
-            for description in descriptions
-            if description.exists_fn(thing)
-        ]
-        known.update(coordinator.data)
-        if entities:
-            async_add_entities(entities)
+    def sync_device(thing: Thing) -> list[EwelinkEntity]:
+        wanted = {
+            description.key: description
+            for candidates in (by_uiid.get(profile_uiid(thing), ()), anywhere)
+            for description in candidates
+            if description_applies(description, thing)
+        }
+        present = added.get(thing.deviceid)
+        if present is None:
+            if not wanted:
+                return []
+            present = added[thing.deviceid] = {}
+        new_entities = []
+        for key, description in wanted.items():
+            if key not in present:
+                entity = factory(coordinator, thing, description)
+                present[key] = entity
+                new_entities.append(entity)
+        for key in [key for key in present if key not in wanted]:
+            _async_remove_entity(coordinator, present.pop(key))
+        return new_entities
 
-    add_new_devices()
-    return coordinator.async_add_listener(add_new_devices)
+    def push_handler(deviceid: str, params: frozenset[str]) -> Callable[[Mapping[str, Any]], None]:
+        @callback
+        def handle(pushed: Mapping[str, Any]) -> None:
+            if params.isdisjoint(pushed) or (thing := coordinator.data.get(deviceid)) is None:
+                return
+            if new_entities := sync_device(thing):
+                async_add_entities(new_entities)
+
+        return handle
+
+    @callback
+    def sync_entities() -> None:
+        for deviceid in [d for d in added if d not in coordinator.data]:
+            del added[deviceid]  # the coordinator removed the device and its entities
+        for deviceid in [d for d in push_unsubscribes if d not in coordinator.data]:
+            push_unsubscribes.pop(deviceid)()
+        new_entities: list[EwelinkEntity] = []
+        for deviceid, thing in coordinator.data.items():
+            new_entities.extend(sync_device(thing))
+            params = watched.get(profile_uiid(thing))
+            if params and deviceid not in push_unsubscribes:
+                push_unsubscribes[deviceid] = coordinator.async_subscribe_pushes(
+                    deviceid, push_handler(deviceid, frozenset(params))
+                )
+        if new_entities:
+            async_add_entities(new_entities)
+
+    sync_entities()
+    remove_listener = coordinator.async_add_listener(sync_entities)
+
+    @callback
+    def stop() -> None:
+        remove_listener()
+        for unsubscribe in push_unsubscribes.values():
+            unsubscribe()
+        push_unsubscribes.clear()
+
+    return stop
+
+
+@callback
+def _async_remove_entity(coordinator: EwelinkCoordinator, entity: EwelinkEntity) -> None:
+    """Remove an entity that no longer applies (a mode change): from the registry and HA."""
+    if entity.registry_entry is not None:
+        er.async_get(coordinator.hass).async_remove(entity.registry_entry.entity_id)
+    elif entity.hass is not None:
+        coordinator.hass.async_create_task(entity.async_remove(force_remove=True))

@@ -1,9 +1,10 @@
-"""Sensors: power metering, energy, temperature, humidity, battery, signal strength."""
+"""Sensors: power metering, energy, climate, air quality, battery, signal strength."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -12,29 +13,47 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import (
+    LIGHT_LUX,
     PERCENTAGE,
     SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
     EntityCategory,
+    UnitOfDensity,
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
     UnitOfEnergy,
     UnitOfPower,
+    UnitOfRatio,
     UnitOfTemperature,
+    UnitOfVolume,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import EwelinkConfigEntry
+from .coolkit import Thing
+from .coordinator import EwelinkConfigEntry, EwelinkCoordinator
 from .devices import (
+    AIR_QUALITY,
+    BATTERY_IF_REPORTED,
     BATTERY_PERCENT,
     CHANNEL_METERING,
     ENERGY_DAY_MONTH,
+    ENERGY_WEEK_YEAR,
+    HOURS_KWH,
     HUNDRED_DAYS_KWH,
+    NSPANEL,
+    NSPANEL_PRO,
+    PHASE_METERING,
     POWER_CENTI,
-    POWER_STRINGS,
-    POWER_STRINGS_VC,
+    POWER_PLAIN,
+    SONOFF_SC,
+    SUPPLY,
+    TH_CENTI_CORRECTED,
+    TH_CORRECTED,
     TH_WIFI,
     TH_ZIGBEE,
+    TRVZB,
+    VOLTAGE_CURRENT_IF_REPORTED,
+    VOLTAGE_CURRENT_PLAIN,
     WIFI_RSSI,
     ZIGBEE_RSSI,
     hours_kwh,
@@ -42,233 +61,255 @@ from .devices import (
     kwh_histories,
     number,
     plausible_climate,
+    reports,
     uiid_in,
 )
 from .entity import EwelinkEntity, EwelinkEntityDescription, async_add_device_entities
 
 PARALLEL_UPDATES = 0
 
+type Params = Mapping[str, Any]
+
 # subDevRssi 127 means "no value" for zigbee children (§13.1).
 NO_ZIGBEE_RSSI = 127
+# An energy total that falls to half or less is a reset (a new day or month); a smaller fall is
+# a glitch of the meter, ignored so that no decrease reaches a TOTAL_INCREASING sensor.
+RESET_RATIO = 0.5
 
 
 @dataclass(frozen=True, kw_only=True)
 class EwelinkSensorDescription(EwelinkEntityDescription, SensorEntityDescription):
-    """A sensor reading one param through a parser."""
+    """A sensor: raw value (default: the param as a number) x scale + correction param."""
 
-    value_fn: Callable[[object], float | None] = number
+    value_fn: Callable[[Params], float | None] | None = None
     scale: float | None = None
+    correction: str | None = None
     valid_fn: Callable[[float], bool] | None = None
 
 
-def _zigbee_rssi(raw: object) -> float | None:
-    value = number(raw)
-    return None if value == NO_ZIGBEE_RSSI else value
+# What a kind of measurement is: unit, device class, display precision.
+_KINDS: dict[str, tuple[str | None, SensorDeviceClass | None, int]] = {
+    "power": (UnitOfPower.WATT, SensorDeviceClass.POWER, 1),
+    "voltage": (UnitOfElectricPotential.VOLT, SensorDeviceClass.VOLTAGE, 1),
+    "current": (UnitOfElectricCurrent.AMPERE, SensorDeviceClass.CURRENT, 2),
+    "energy": (UnitOfEnergy.KILO_WATT_HOUR, SensorDeviceClass.ENERGY, 2),
+    "temperature": (UnitOfTemperature.CELSIUS, SensorDeviceClass.TEMPERATURE, 1),
+    "humidity": (PERCENTAGE, SensorDeviceClass.HUMIDITY, 0),
+    "battery": (PERCENTAGE, SensorDeviceClass.BATTERY, 0),
+    "signal": (SIGNAL_STRENGTH_DECIBELS_MILLIWATT, SensorDeviceClass.SIGNAL_STRENGTH, 0),
+    "co2": (UnitOfRatio.PARTS_PER_MILLION, SensorDeviceClass.CO2, 0),
+    "pm10": (UnitOfDensity.MICROGRAMS_PER_CUBIC_METER, SensorDeviceClass.PM10, 0),
+    "pm25": (UnitOfDensity.MICROGRAMS_PER_CUBIC_METER, SensorDeviceClass.PM25, 0),
+    "illuminance": (LIGHT_LUX, SensorDeviceClass.ILLUMINANCE, 0),
+    "water": (UnitOfVolume.LITERS, SensorDeviceClass.WATER, 1),
+    "percent": (PERCENTAGE, None, 0),
+    "level": (None, None, 0),
+}
+_TOTALS = frozenset({"energy", "water"})
 
 
-def _metering(
+def _sensor(
     key: str,
     param: str,
     kind: str,
-    uiids: frozenset[int],
-    scale: float | None,
+    exists_fn: Callable[[Thing], bool],
     *,
+    scale: float | None = None,
     translation_key: str | None = None,
     channel: int | None = None,
-    value_fn: Callable[[object], float | None] = number,
+    value_fn: Callable[[Params], float | None] | None = None,
+    also_reads: tuple[str, ...] = (),
+    correction: str | None = None,
+    valid_fn: Callable[[float], bool] | None = None,
+    precision: int | None = None,
+    category: EntityCategory | None = None,
     enabled: bool = True,
 ) -> EwelinkSensorDescription:
-    unit, device_class = _KINDS[kind]
+    unit, device_class, default_precision = _KINDS[kind]
     return EwelinkSensorDescription(
         key=key,
         translation_key=translation_key,
         param=param,
         channel=channel,
+        also_reads=(*also_reads, *((correction,) if correction else ())),
         device_class=device_class,
         native_unit_of_measurement=unit,
         state_class=SensorStateClass.TOTAL_INCREASING
-        if device_class is SensorDeviceClass.ENERGY
+        if kind in _TOTALS
         else SensorStateClass.MEASUREMENT,
+        suggested_display_precision=default_precision if precision is None else precision,
         scale=scale,
+        correction=correction,
         value_fn=value_fn,
+        valid_fn=valid_fn,
+        entity_category=category,
         entity_registry_enabled_default=enabled,
-        exists_fn=uiid_in(uiids),
+        exists_fn=exists_fn,
     )
 
 
-_KINDS: dict[str, tuple[str, SensorDeviceClass]] = {
-    "power": (UnitOfPower.WATT, SensorDeviceClass.POWER),
-    "voltage": (UnitOfElectricPotential.VOLT, SensorDeviceClass.VOLTAGE),
-    "current": (UnitOfElectricCurrent.AMPERE, SensorDeviceClass.CURRENT),
-    "energy": (UnitOfEnergy.KILO_WATT_HOUR, SensorDeviceClass.ENERGY),
-}
-_POWER_190 = frozenset({190})
-_ENERGY_276 = frozenset({276})
+def _parsed(
+    param: str, parser: Callable[[object], float | None]
+) -> Callable[[Params], float | None]:
+    return lambda params: parser(params.get(param))
+
+
+def _first(*params: str) -> Callable[[Params], float | None]:
+    """Read the first of several key variants that holds a number (TH16 cloud/LAN keys)."""
+
+    def read(values: Params) -> float | None:
+        for param in params:
+            if (value := number(values.get(param))) is not None:
+                return value
+        return None
+
+    return read
+
+
+def _nested(param: str, key: str) -> Callable[[Params], float | None]:
+    def read(params: Params) -> float | None:
+        value = params.get(param)
+        return number(value.get(key)) if isinstance(value, Mapping) else None
+
+    return read
+
+
+def _zigbee_rssi(params: Params) -> float | None:
+    value = number(params.get("subDevRssi"))
+    return None if value == NO_ZIGBEE_RSSI else value
 
 
 def _channel_metering(channel: int) -> tuple[EwelinkSensorDescription, ...]:
-    uiids = frozenset(uiid for uiid, count in CHANNEL_METERING.items() if channel < count)
+    exists = uiid_in({uiid for uiid, count in CHANNEL_METERING.items() if channel < count})
     suffix = f"0{channel}"
     return (
-        _metering(f"current_{channel + 1}", f"current_{suffix}", "current", uiids, 0.01,
-                  translation_key="channel_current", channel=channel),
-        _metering(f"voltage_{channel + 1}", f"voltage_{suffix}", "voltage", uiids, 0.01,
-                  translation_key="channel_voltage", channel=channel),
-        _metering(f"power_{channel + 1}", f"actPow_{suffix}", "power", uiids, 0.01,
-                  translation_key="channel_power", channel=channel),
-        _metering(f"energy_today_{channel + 1}", f"kwhHistories_{suffix}", "energy", uiids, None,
-                  translation_key="channel_energy_today", channel=channel, value_fn=kwh_histories,
-                  enabled=False),
+        _sensor(f"current_{channel + 1}", f"current_{suffix}", "current", exists, scale=0.01,
+                translation_key="channel_current", channel=channel),
+        _sensor(f"voltage_{channel + 1}", f"voltage_{suffix}", "voltage", exists, scale=0.01,
+                translation_key="channel_voltage", channel=channel),
+        _sensor(f"power_{channel + 1}", f"actPow_{suffix}", "power", exists, scale=0.01,
+                translation_key="channel_power", channel=channel),
+        _sensor(f"energy_today_{channel + 1}", f"kwhHistories_{suffix}", "energy", exists,
+                translation_key="channel_energy_today", channel=channel,
+                value_fn=_parsed(f"kwhHistories_{suffix}", kwh_histories), enabled=False),
     )  # fmt: skip
 
 
+_PLAIN = uiid_in(POWER_PLAIN)
+_PLAIN_VC = uiid_in(VOLTAGE_CURRENT_PLAIN)
+_CENTI = uiid_in(POWER_CENTI)
+_SUPPLY = uiid_in(SUPPLY, reports("supplyPower"))
+_NSPANEL_PRO_TEMPERATURE = ("currentTemperature", "temperature")
+
 SENSORS: tuple[EwelinkSensorDescription, ...] = (
     # Single-channel metering
-    _metering("power", "power", "power", POWER_STRINGS, None),
-    _metering("voltage", "voltage", "voltage", POWER_STRINGS_VC, None),
-    _metering("current", "current", "current", POWER_STRINGS_VC, None),
-    _metering("power", "power", "power", POWER_CENTI, 0.01),
-    _metering("voltage", "voltage", "voltage", POWER_CENTI, 0.01),
-    _metering("current", "current", "current", POWER_CENTI, 0.01),
-    _metering(
-        "energy_day", "dayKwh", "energy", ENERGY_DAY_MONTH, 0.01, translation_key="energy_day"
-    ),
-    _metering("energy_week", "weekKwh", "energy", _ENERGY_276, 0.01, translation_key="energy_week"),
-    _metering(
-        "energy_month", "monthKwh", "energy", ENERGY_DAY_MONTH, 0.01, translation_key="energy_month"
-    ),
-    _metering("energy_year", "yearKwh", "energy", _ENERGY_276, 0.01, translation_key="energy_year"),
-    _metering(
-        "energy_today",
-        "hundredDaysKwhData",
-        "energy",
-        HUNDRED_DAYS_KWH,
-        None,
-        translation_key="energy_today",
-        value_fn=hundred_days_kwh,
-        enabled=False,
-    ),
-    _metering(
-        "energy_last_hour",
-        "hoursKwhData",
-        "energy",
-        _POWER_190,
-        None,
-        translation_key="energy_last_hour",
-        value_fn=hours_kwh,
-        enabled=False,
-    ),
-    _metering(
-        "supply_current",
-        "supplyCurrent",
-        "current",
-        _POWER_190,
-        0.01,
-        translation_key="supply_current",
-    ),
-    _metering(
-        "supply_power", "supplyPower", "power", _POWER_190, 0.01, translation_key="supply_power"
-    ),
-    _metering(
-        "supply_energy_day",
-        "dayPowerSupply",
-        "energy",
-        _POWER_190,
-        0.01,
-        translation_key="supply_energy_day",
-    ),
-    _metering(
-        "supply_energy_month",
-        "monthPowerSupply",
-        "energy",
-        _POWER_190,
-        0.01,
-        translation_key="supply_energy_month",
-    ),
+    _sensor("power", "power", "power", _PLAIN),
+    _sensor("voltage", "voltage", "voltage", _PLAIN_VC),
+    _sensor("current", "current", "current", _PLAIN_VC),
+    _sensor("voltage", "voltage", "voltage",
+            uiid_in(VOLTAGE_CURRENT_IF_REPORTED, reports("voltage"))),
+    _sensor("current", "current", "current",
+            uiid_in(VOLTAGE_CURRENT_IF_REPORTED, reports("current"))),
+    _sensor("power", "power", "power", _CENTI, scale=0.01),
+    _sensor("voltage", "voltage", "voltage", _CENTI, scale=0.01),
+    _sensor("current", "current", "current", _CENTI, scale=0.01),
+    _sensor("power", "phase_0_p", "power", uiid_in(PHASE_METERING)),
+    _sensor("voltage", "phase_0_v", "voltage", uiid_in(PHASE_METERING)),
+    _sensor("current", "phase_0_c", "current", uiid_in(PHASE_METERING)),
+    _sensor("energy", "totalPower", "energy", uiid_in(PHASE_METERING)),
+    _sensor("energy_day", "dayKwh", "energy", uiid_in(ENERGY_DAY_MONTH), scale=0.01,
+            translation_key="energy_day"),
+    _sensor("energy_week", "weekKwh", "energy", uiid_in(ENERGY_WEEK_YEAR), scale=0.01,
+            translation_key="energy_week"),
+    _sensor("energy_month", "monthKwh", "energy", uiid_in(ENERGY_DAY_MONTH), scale=0.01,
+            translation_key="energy_month"),
+    _sensor("energy_year", "yearKwh", "energy", uiid_in(ENERGY_WEEK_YEAR), scale=0.01,
+            translation_key="energy_year"),
+    _sensor("energy_today", "hundredDaysKwhData", "energy", uiid_in(HUNDRED_DAYS_KWH),
+            translation_key="energy_today",
+            value_fn=_parsed("hundredDaysKwhData", hundred_days_kwh), enabled=False),
+    _sensor("energy_last_hour", "hoursKwhData", "energy", uiid_in(HOURS_KWH),
+            translation_key="energy_last_hour", value_fn=_parsed("hoursKwhData", hours_kwh),
+            enabled=False),
+    _sensor("supply_current", "supplyCurrent", "current", _SUPPLY, scale=0.01,
+            translation_key="supply_current"),
+    _sensor("supply_power", "supplyPower", "power", _SUPPLY, scale=0.01,
+            translation_key="supply_power"),
+    _sensor("supply_energy_day", "dayPowerSupply", "energy", _SUPPLY, scale=0.01,
+            translation_key="supply_energy_day"),
+    _sensor("supply_energy_month", "monthPowerSupply", "energy", _SUPPLY, scale=0.01,
+            translation_key="supply_energy_month"),
     # Per-channel metering (DualR3, SPM-4Relay)
     *(description for channel in range(4) for description in _channel_metering(channel)),
-    # Climate
-    EwelinkSensorDescription(
-        key="temperature",
-        param="currentTemperature",
-        device_class=SensorDeviceClass.TEMPERATURE,
-        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-        state_class=SensorStateClass.MEASUREMENT,
-        valid_fn=plausible_climate,
-        exists_fn=uiid_in(TH_WIFI),
-    ),
-    EwelinkSensorDescription(
-        key="humidity",
-        param="currentHumidity",
-        device_class=SensorDeviceClass.HUMIDITY,
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        valid_fn=plausible_climate,
-        exists_fn=uiid_in(TH_WIFI),
-    ),
-    EwelinkSensorDescription(
-        key="temperature",
-        param="temperature",
-        device_class=SensorDeviceClass.TEMPERATURE,
-        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-        state_class=SensorStateClass.MEASUREMENT,
-        scale=0.01,
-        valid_fn=plausible_climate,
-        exists_fn=uiid_in(TH_ZIGBEE),
-    ),
-    EwelinkSensorDescription(
-        key="humidity",
-        param="humidity",
-        device_class=SensorDeviceClass.HUMIDITY,
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        scale=0.01,
-        valid_fn=plausible_climate,
-        exists_fn=uiid_in(TH_ZIGBEE),
-    ),
+    # Climate: TH10/16 and TH Elite report `current*` over the cloud, plain keys over LAN.
+    _sensor("temperature", "currentTemperature", "temperature", uiid_in(TH_WIFI),
+            value_fn=_first("currentTemperature", "temperature"), also_reads=("temperature",),
+            valid_fn=plausible_climate),
+    _sensor("humidity", "currentHumidity", "humidity", uiid_in(TH_WIFI),
+            value_fn=_first("currentHumidity", "humidity"), also_reads=("humidity",),
+            valid_fn=plausible_climate),
+    _sensor("temperature", "temperature", "temperature", uiid_in(TH_ZIGBEE), scale=0.01,
+            valid_fn=plausible_climate),
+    _sensor("humidity", "humidity", "humidity", uiid_in(TH_ZIGBEE), scale=0.01,
+            valid_fn=plausible_climate, precision=1),
+    _sensor("temperature", "temperature", "temperature", uiid_in(TH_CENTI_CORRECTED),
+            scale=0.01, correction="tempCorrection"),
+    _sensor("humidity", "humidity", "humidity", uiid_in(TH_CENTI_CORRECTED), scale=0.01,
+            correction="humCorrection", precision=1),
+    _sensor("temperature", "temperature", "temperature",
+            uiid_in(TH_CORRECTED - AIR_QUALITY), correction="tempCorrection"),
+    _sensor("humidity", "humidity", "humidity", uiid_in(TH_CORRECTED - AIR_QUALITY),
+            correction="humCorrection"),
+    _sensor("temperature", "temperature", "temperature",
+            uiid_in(TH_CORRECTED & AIR_QUALITY, reports("temperature")),
+            correction="tempCorrection"),
+    _sensor("humidity", "humidity", "humidity",
+            uiid_in(TH_CORRECTED & AIR_QUALITY, reports("humidity")),
+            correction="humCorrection"),
+    _sensor("remote_temperature", "remoteTemperature", "temperature", uiid_in({7038}),
+            scale=0.01, translation_key="remote_temperature"),
+    _sensor("temperature", "temperature", "temperature", uiid_in(NSPANEL),
+            correction="tempCorrection"),
+    _sensor("outdoor_temperature", "HMI_outdoorTemp", "temperature", uiid_in(NSPANEL),
+            translation_key="outdoor_temperature", value_fn=_nested("HMI_outdoorTemp", "current")),
+    _sensor("temperature", "currentTemperature", "temperature", uiid_in(NSPANEL_PRO),
+            value_fn=_first(*_NSPANEL_PRO_TEMPERATURE), also_reads=("temperature",),
+            valid_fn=plausible_climate),
+    _sensor("cpu_temperature", "cpuInfo", "temperature", uiid_in(NSPANEL_PRO),
+            translation_key="cpu_temperature", value_fn=_nested("cpuInfo", "temperature"),
+            category=EntityCategory.DIAGNOSTIC, enabled=False),
+    _sensor("temperature", "temperature", "temperature", uiid_in(TRVZB), scale=0.1),
+    _sensor("valve_opening", "openPercent", "percent", uiid_in(TRVZB, reports("openPercent")),
+            translation_key="valve_opening"),
+    # Sonoff SC: temperature and humidity, and three 1..10 levels (CK §UIID18).
+    _sensor("temperature", "temperature", "temperature", uiid_in(SONOFF_SC)),
+    _sensor("humidity", "humidity", "humidity", uiid_in(SONOFF_SC)),
+    _sensor("dust", "dusty", "level", uiid_in(SONOFF_SC), translation_key="dust"),
+    _sensor("light_level", "light", "level", uiid_in(SONOFF_SC), translation_key="light_level"),
+    _sensor("noise", "noise", "level", uiid_in(SONOFF_SC), translation_key="noise"),
+    # Air quality: only the keys the model reports (SAWF-07P: PM, SAWF-08P: CO2).
+    _sensor("co2", "co2", "co2", uiid_in(AIR_QUALITY, reports("co2"))),
+    _sensor("pm10", "pm10", "pm10", uiid_in(AIR_QUALITY, reports("pm10"))),
+    _sensor("pm25", "pm2_5", "pm25", uiid_in(AIR_QUALITY, reports("pm2_5"))),
+    _sensor("illuminance", "illumination", "illuminance", uiid_in({7055})),
+    _sensor("water_today", "todayWaterUsage", "water", uiid_in({7027}),
+            translation_key="water_today", value_fn=_first("todayWaterUsage", "TodayWaterUsage"),
+            also_reads=("TodayWaterUsage",)),
     # Battery
-    EwelinkSensorDescription(
-        key="battery",
-        param="battery",
-        device_class=SensorDeviceClass.BATTERY,
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=uiid_in(BATTERY_PERCENT),
-    ),
-    EwelinkSensorDescription(
-        key="battery_voltage",
-        translation_key="battery_voltage",
-        param="battery",
-        device_class=SensorDeviceClass.VOLTAGE,
-        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
-        state_class=SensorStateClass.MEASUREMENT,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=uiid_in(frozenset({102})),
-    ),
+    _sensor("battery", "battery", "battery", uiid_in(BATTERY_PERCENT),
+            category=EntityCategory.DIAGNOSTIC),
+    _sensor("battery", "battery", "battery", uiid_in(BATTERY_IF_REPORTED, reports("battery")),
+            category=EntityCategory.DIAGNOSTIC),
+    _sensor("battery", "battery", "battery", uiid_in({1514}), scale=2,
+            category=EntityCategory.DIAGNOSTIC),
+    _sensor("battery_voltage", "battery", "voltage", uiid_in({102}),
+            translation_key="battery_voltage", precision=2, category=EntityCategory.DIAGNOSTIC),
     # Signal strength
-    EwelinkSensorDescription(
-        key="rssi",
-        param="rssi",
-        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
-        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        exists_fn=uiid_in(WIFI_RSSI),
-    ),
-    EwelinkSensorDescription(
-        key="rssi",
-        param="subDevRssi",
-        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
-        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=_zigbee_rssi,
-        exists_fn=uiid_in(ZIGBEE_RSSI),
-    ),
-)
+    _sensor("rssi", "rssi", "signal", uiid_in(WIFI_RSSI), category=EntityCategory.DIAGNOSTIC,
+            enabled=False),
+    _sensor("rssi", "subDevRssi", "signal", uiid_in(ZIGBEE_RSSI), value_fn=_zigbee_rssi,
+            category=EntityCategory.DIAGNOSTIC, enabled=False),
+)  # fmt: skip
 
 
 async def async_setup_entry(
@@ -285,19 +326,44 @@ async def async_setup_entry(
 
 
 class EwelinkSensor(EwelinkEntity, SensorEntity):
-    """A reading of one param."""
+    """A reading of one param (or a few: value plus correction)."""
 
     entity_description: EwelinkSensorDescription
+
+    def __init__(
+        self, coordinator: EwelinkCoordinator, thing: Thing, description: EwelinkSensorDescription
+    ) -> None:
+        """Keep the last total of TOTAL_INCREASING sensors to tell glitches from resets."""
+        super().__init__(coordinator, thing, description)
+        self._total: float | None = None
 
     @property
     def native_value(self) -> float | None:
         """Return the parsed and scaled value; unparsable or placeholder values are unknown."""
+        value = self._reading()
+        if value is None or self.entity_description.state_class is not (
+            SensorStateClass.TOTAL_INCREASING
+        ):
+            return value
+        if self._total is not None and self._total * RESET_RATIO < value < self._total:
+            return self._total  # a small dip: keep the total
+        self._total = value
+        return value
+
+    def _reading(self) -> float | None:
         description = self.entity_description
-        value = description.value_fn(self.params.get(description.param))
+        params = self.params
+        if description.value_fn is not None:
+            value = description.value_fn(params)
+        else:
+            value = number(params.get(description.param))
         if value is None:
             return None
         if description.scale is not None:
-            value = round(value * description.scale, 4)
+            value *= description.scale
+        if description.correction is not None:
+            value += number(params.get(description.correction)) or 0.0
+        value = round(value, 4)
         if description.valid_fn is not None and not description.valid_fn(value):
             return None
         return value

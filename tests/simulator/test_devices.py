@@ -18,7 +18,9 @@ from .helpers import app_session, is_push, next_frame
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 ENTITIES = json.loads((FIXTURES / "uiid_entities.json").read_text())["uiids"]
 ON_DEMAND = {"hundredDaysKwhData", "hoursKwhData", "kwhHistories_00", "kwhHistories_01",
-             "kwhHistories_02", "kwhHistories_03", "key"}  # fmt: skip
+             "kwhHistories_02", "kwhHistories_03", "key",
+             # write-only: buttons and the NSPanel Pro's screen
+             "openLED", "reboot", "restart", "forceShutdown", "soundAction"}  # fmt: skip
 
 
 async def command(sim: Simulator, deviceid: str, params: Any) -> dict[str, Any]:

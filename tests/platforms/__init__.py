@@ -1,0 +1,1 @@
+"""Per-platform tests over the simulator, and entity snapshots per UIID."""
