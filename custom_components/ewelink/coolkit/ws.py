@@ -40,6 +40,7 @@ from .errors import (
     CoolkitApiError,
     CoolkitConnectionError,
     CoolkitError,
+    CoolkitTimeoutError,
     DeviceOfflineError,
     DeviceTimeoutError,
     NotConnectedError,
@@ -154,6 +155,7 @@ class LongConnection:
         backoff_base: float = BACKOFF_BASE,
         backoff_max: float = BACKOFF_MAX,
         takeover_backoff_base: float | None = None,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT,
         rng: random.Random | None = None,
     ) -> None:
         """Create the connection; call `run()` in a task to start it.
@@ -166,6 +168,7 @@ class LongConnection:
         self._ack_timeout = ack_timeout
         self._command_interval = command_interval
         self._handshake_interval = handshake_interval
+        self._handshake_timeout = handshake_timeout
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
         if takeover_backoff_base is not None:
@@ -349,24 +352,11 @@ class LongConnection:
         }
         await ws.send_str(json.dumps(frame, separators=(",", ":")))
         self.stats.frames_sent += 1
-        async with asyncio.timeout(HANDSHAKE_TIMEOUT):
-            while True:
-                msg = await ws.receive()
-                if msg.type is aiohttp.WSMsgType.PING:
-                    await ws.pong(msg.data)
-                    continue
-                if msg.type is aiohttp.WSMsgType.PONG:
-                    continue
-                if msg.type is not aiohttp.WSMsgType.TEXT:
-                    raise CoolkitConnectionError(f"handshake ended by {msg.type.name}")
-                if msg.data == "pong":
-                    continue
-                try:
-                    reply = json.loads(msg.data)
-                except (ValueError, RecursionError) as err:
-                    raise CoolkitConnectionError("handshake answer is not JSON") from err
-                if isinstance(reply, dict) and "action" not in reply:
-                    break
+        try:
+            async with asyncio.timeout(self._handshake_timeout):
+                reply = await self._handshake_reply(ws)
+        except TimeoutError:
+            raise CoolkitTimeoutError("no answer to userOnline") from None
         error = reply.get("error")
         if type(error) is not int:
             raise CoolkitConnectionError("handshake answer without an error code")
@@ -379,6 +369,29 @@ class LongConnection:
         if type(hb) not in (int, float) or not isinstance(hb, int | float) or not hb > 0:
             return DEFAULT_HB_INTERVAL
         return float(min(max(hb, MIN_HB_INTERVAL), MAX_HB_INTERVAL))
+
+    async def _handshake_reply(self, ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
+        """Return the answer to `userOnline`: the first JSON object without an `action`."""
+        while True:
+            msg = await ws.receive()
+            if msg.type is aiohttp.WSMsgType.PING:
+                await ws.pong(msg.data)
+                continue
+            if msg.type is aiohttp.WSMsgType.PONG:
+                continue
+            if msg.type is not aiohttp.WSMsgType.TEXT:
+                raise CoolkitConnectionError(f"handshake ended by {msg.type.name}")
+            if msg.data == "pong":
+                continue
+            try:
+                reply = json.loads(msg.data)
+            except (ValueError, RecursionError) as err:
+                raise CoolkitConnectionError("handshake answer is not JSON") from err
+            if not isinstance(reply, dict):
+                raise CoolkitConnectionError("handshake answer is not an object")
+            if "action" not in reply:
+                return reply
+            self.stats.ignored += 1  # a push before the answer
 
     async def _serve(self, ws: aiohttp.ClientWebSocketResponse, hb_interval: float) -> None:
         tasks = {
