@@ -262,3 +262,15 @@ async def test_query_catches_up_a_device(cloud: Cloud, harness: Harness) -> None
     await device.go_offline()
     with pytest.raises(DeviceOfflineError):
         await harness.connection.query("1000000507", cloud.owner.apikey)
+
+
+async def test_queued_commands_do_not_time_out_while_waiting_their_turn(
+    cloud: Cloud, harness: Harness
+) -> None:
+    """The ack timeout (3 s here) starts when a frame leaves, not while it waits behind others
+    paced 100 ms apart: a burst of 40 queries (4 s of pacing) all succeed."""
+    await cloud.sim.add_device(cloud.owner, "1000000508", uiid=1)
+    replies = await asyncio.gather(
+        *(harness.connection.query("1000000508", cloud.owner.apikey) for _ in range(40))
+    )
+    assert all(reply["switch"] in ("on", "off") for reply in replies)

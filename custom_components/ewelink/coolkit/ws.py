@@ -176,7 +176,7 @@ class LongConnection:
         self._last_quick_retry: float | None = None
         self._rng = rng or random.Random()
         self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[str, asyncio.Future[None]]] = asyncio.Queue()
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._alive = asyncio.Event()
         self._last_sequence = 0
@@ -470,11 +470,13 @@ class LongConnection:
     async def _send_queued(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         last = 0.0
         while True:
-            frame = await self._queue.get()
+            frame, sent = await self._queue.get()
             wait = last + self._command_interval - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             await ws.send_str(frame)
+            if not sent.done():
+                sent.set_result(None)
             last = time.monotonic()
             self.stats.frames_sent += 1
 
@@ -592,16 +594,23 @@ class LongConnection:
             "ts": 0,
             "params": params,
         }
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
+        sent: asyncio.Future[None] = loop.create_future()
         self._pending[sequence] = future
-        self._queue.put_nowait(json.dumps(frame, separators=(",", ":")))
+        self._queue.put_nowait((json.dumps(frame, separators=(",", ":")), sent))
         try:
+            # The ack timeout starts when the frame leaves, not while it waits for its turn
+            # (frames are paced 100 ms apart); a drop fails `future` meanwhile.
+            await asyncio.wait((sent, future), return_when=asyncio.FIRST_COMPLETED)
             async with asyncio.timeout(self._ack_timeout):
                 reply = await future
         except TimeoutError:
             raise DeviceTimeoutError(504, f"no answer within {self._ack_timeout:.0f} s") from None
         finally:
             self._pending.pop(sequence, None)
+            if not sent.done():
+                sent.cancel()
         error = reply.get("error")
         if error == 0 and type(error) is int:
             return reply
