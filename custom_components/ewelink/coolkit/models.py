@@ -132,6 +132,10 @@ def sanitize_params(value: object) -> SanitizedParams | None:
         if not _key_ok(key):
             dropped[0] += 1
             continue
+        if budget[0] > 0 and _plain(item) and key not in CHANNEL_ARRAYS:
+            budget[0] -= 1
+            out[key] = item
+            continue
         clean = _clean_value(item, 1, budget, dropped)
         if clean is _DROP or clean is _TOO_BIG:
             dropped[0] += 1
@@ -148,7 +152,20 @@ def sanitize_params(value: object) -> SanitizedParams | None:
 
 
 def _key_ok(key: object) -> bool:
+    if type(key) is str and len(key) <= 64 and key.isascii() and "\x00" not in key:
+        return True  # fast path: the usual short ASCII key
     return isinstance(key, str) and len(key) <= MAX_KEY and _text_ok(key)
+
+
+def _plain(value: object) -> bool:
+    """Return True for the usual values that need no further look: short ASCII text, bools,
+    None and ints in 32 bits (the fast path of the hot push path)."""
+    kind = type(value)
+    if kind is str and isinstance(value, str):
+        return len(value) <= 256 and value.isascii() and "\x00" not in value
+    if kind is int and isinstance(value, int):
+        return -(2**31) <= value < 2**31
+    return kind is bool or value is None
 
 
 def _clean_value(value: object, depth: int, budget: list[int], dropped: list[int]) -> Any:
@@ -169,6 +186,10 @@ def _clean_value(value: object, depth: int, budget: list[int], dropped: list[int
             return _TOO_BIG
         out: dict[str, Any] = {}
         for key, item in value.items():
+            if budget[0] > 0 and _plain(item) and _key_ok(key):
+                budget[0] -= 1
+                out[key] = item
+                continue
             clean = _clean_value(item, depth + 1, budget, dropped) if _key_ok(key) else _DROP
             if clean is _TOO_BIG:
                 return _TOO_BIG
