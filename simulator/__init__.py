@@ -30,9 +30,9 @@ Admin routes (`GET /_sim` lists them):
     GET    /_sim/sessions                      live app sessions per account
     POST   /_sim/sockets/drop                  {code=1006, account?}: close app sockets
     POST   /_sim/sockets/half-open             {account?}: stop reading app sockets, keep them open
-    POST   /_sim/accounts/{ref}/kick           {appid?}: as another login would (REST 401, WS 406 +
-                                               close); without appid every session of the account
-    POST   /_sim/accounts/{ref}/expire         {appid, access=true, refresh=false}
+    POST   /_sim/accounts/{ref}/kick           {appid?, keep_refresh?}: as another login would (REST
+                                               401, WS 406 + close); without appid every session
+    POST   /_sim/accounts/{ref}/expire         {appid, access=true, refresh=false, close?=1000|1006}
     GET    /_sim/faults ; POST /_sim/faults    read / set knobs (see `Faults`); POST /_sim/faults/reset
     GET    /_sim/requests ; DELETE             REST request log [[monotonic, method, path, appid]]
     POST   /_sim/rate-limits/reset             forget the rate-limit counters

@@ -29,8 +29,8 @@ ROUTES = (
     ("GET", "/_sim/sessions", "live app sessions per account"),
     ("POST", "/_sim/sockets/drop", "{code: 1006|1000|..., account?}: close app sockets"),
     ("POST", "/_sim/sockets/half-open", "{account?}: stop reading app sockets without closing"),
-    ("POST", "/_sim/accounts/{account}/kick", "{appid?}: as another login would (401 / 406 + close); no appid = all"),
-    ("POST", "/_sim/accounts/{account}/expire", "{appid, access: true, refresh: false}"),
+    ("POST", "/_sim/accounts/{account}/kick", "{appid?, keep_refresh?}: as another login would (401 / 406 + close); no appid = all"),
+    ("POST", "/_sim/accounts/{account}/expire", "{appid, access: true, refresh: false, close?: 1000|1006}"),
     ("GET", "/_sim/faults", "fault knobs"),
     ("POST", "/_sim/faults", "set knobs, e.g. {quota_exhausted: 'http403', http_error: {'/v2/family': 500}}"),
     ("POST", "/_sim/faults/reset", "every knob off"),
@@ -277,7 +277,10 @@ class AdminApi:
         appid = body.get("appid")
         if appid is not None and not isinstance(appid, str):
             raise AdminError(400, "appid must be a string")
-        return {"kicked": await self.sim.kick_session(account, appid)}
+        keep = body.get("keep_refresh")
+        if keep is not None and not isinstance(keep, bool):
+            raise AdminError(400, "keep_refresh must be a boolean")
+        return {"kicked": await self.sim.kick_session(account, appid, keep_refresh=keep)}
 
     async def expire(self, request: web.Request, body: _Json) -> Any:
         """POST /_sim/accounts/{account}/expire."""
@@ -285,13 +288,15 @@ class AdminApi:
         appid = body.get("appid")
         if not isinstance(appid, str):
             raise AdminError(400, "appid is required")
-        self.sim.expire_tokens(
+        close = body.get("close")
+        closed = self.sim.expire_tokens(
             account,
             appid,
             access=bool(body.get("access", True)),
             refresh=bool(body.get("refresh", False)),
+            close=None if close is None else int(close),
         )
-        return {"expired": True}
+        return {"expired": True} if close is None else {"expired": True, "closed": closed}
 
     async def faults(self, _request: web.Request, _body: _Json) -> Any:
         """GET /_sim/faults."""

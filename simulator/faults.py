@@ -2,7 +2,15 @@
 
 Every knob is off by default. Tests set them on `sim.faults` directly; the admin API
 (`POST /_sim/faults`) sets them from JSON. Per-device faults (`ack_delay`, `drop_acks`, `echo`)
-live on the virtual devices; the global ones here apply to every device.
+live on the virtual devices; the global ones here apply to every device. Timed knobs
+(`refuse_ws_seconds`, `rest_412_seconds`, `quota_403_seconds`) take a duration and end by
+themselves.
+
+Faults that are actions rather than settings are methods of the simulator (each also an admin
+route): `drop_app_sockets(code)` (1000 clean, 1006 abrupt), `half_open_app_sockets()`,
+`kick_session(account, appid, keep_refresh=...)` (takeover with or without revoked tokens),
+`expire_tokens(account, appid, access=..., refresh=..., close=...)` (at / rt expiry), and
+`VirtualDevice.go_offline()` / `go_online()`.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import time
 from typing import Any, Literal
 
 QuotaMode = Literal["http403", "412"]
+ThingListMaxMode = Literal["error500", "http500", "truncate", "timeout"]
 
 
 @dataclass(slots=True)
@@ -27,6 +36,9 @@ class Faults:
     takeover_keeps_refresh: bool = False
     """A login elsewhere (or `kick_session`) revokes only the at, as §3.4 literally says; the old
     rt still refreshes, which takes the session back and kicks the other client [inf]."""
+    login_elsewhere_after_refresh: int = 0
+    """The next N refreshes are followed at once by a login elsewhere (another client racing
+    for the session): the renewed at is revoked (or displaced, see `takeover_keeps_refresh`)."""
     appid_no_password_login: bool = False
     """Every app ID answers 407 on password login."""
     appid_expired: bool = False
@@ -42,7 +54,13 @@ class Faults:
     api_error_times: dict[str, int] = field(default_factory=dict)
     """Optional remaining count per `api_error` path (absent = until cleared)."""
     thing_list_max: int | None = None
-    """Thing lists asked for more than this many items without paging answer error 500."""
+    """Thing lists asked for more than this many items without paging (num=0 or num > max, in a
+    home holding more) fail as `thing_list_max_mode` says."""
+    thing_list_max_mode: ThingListMaxMode = "error500"
+    """How an oversized thing list fails: "error500" (envelope error 500 over HTTP 200),
+    "http500" (a plain HTTP 500), "truncate" (only the first `thing_list_max` items, with the
+    full `total`), or "timeout" (no answer for `thing_list_timeout` seconds, then HTTP 504)."""
+    thing_list_timeout: float = 60.0
     oauth_profile_denied: bool = False
     """OAuth-only app IDs get 407 on GET /v2/user/profile (the reference suspects this)."""
     latency: float = 0.0
@@ -70,6 +88,8 @@ class Faults:
     params_as_strings: bool = False
     """Devices send numeric params as strings."""
     _refuse_ws_until: float = 0.0
+    _rest_412_until: float = 0.0
+    _quota_403_until: float = 0.0
 
     @property
     def refuse_ws_seconds(self) -> float:
@@ -80,6 +100,26 @@ class Faults:
     def refuse_ws_seconds(self, seconds: float) -> None:
         """Refuse websocket upgrades (HTTP 503) for the next `seconds`."""
         self._refuse_ws_until = time.monotonic() + max(0.0, float(seconds))
+
+    @property
+    def rest_412_seconds(self) -> float:
+        """Return how many seconds of the 412 storm are left."""
+        return max(0.0, self._rest_412_until - time.monotonic())
+
+    @rest_412_seconds.setter
+    def rest_412_seconds(self, seconds: float) -> None:
+        """A 412 storm: every REST call answers error 412 ("request too frequent") for `seconds`."""
+        self._rest_412_until = time.monotonic() + max(0.0, float(seconds))
+
+    @property
+    def quota_403_seconds(self) -> float:
+        """Return how many seconds of the quota outage are left."""
+        return max(0.0, self._quota_403_until - time.monotonic())
+
+    @quota_403_seconds.setter
+    def quota_403_seconds(self, seconds: float) -> None:
+        """Every REST call answers HTTP 403 without an envelope (quota) for `seconds`."""
+        self._quota_403_until = time.monotonic() + max(0.0, float(seconds))
 
     def fail_next(self, path: str, status: int = 500, times: int = 1) -> None:
         """Answer the next `times` calls of `path` with HTTP `status` (see `api_error_next`)."""
@@ -110,15 +150,16 @@ class Faults:
             if f.name.startswith("_"):
                 continue
             out[f.name] = getattr(self, f.name)
-        out["refuse_ws_seconds"] = round(self.refuse_ws_seconds, 3)
+        for name in _TIMED:
+            out[name] = round(getattr(self, name), 3)
         return out
 
     def update(self, values: dict[str, Any]) -> None:
         """Set knobs from a JSON object; unknown names raise KeyError."""
         names = {f.name for f in fields(self) if not f.name.startswith("_")}
         for key, value in values.items():
-            if key == "refuse_ws_seconds":
-                self.refuse_ws_seconds = float(value)
+            if key in _TIMED:
+                setattr(self, key, float(value))
             elif key in names:
                 setattr(self, key, value)
             else:
@@ -129,6 +170,9 @@ class Faults:
         fresh = Faults()
         for f in fields(self):
             setattr(self, f.name, getattr(fresh, f.name))
+
+
+_TIMED = ("refuse_ws_seconds", "rest_412_seconds", "quota_403_seconds")
 
 
 def _take(table: dict[str, int], times: dict[str, int], paths: tuple[str, ...]) -> int | None:

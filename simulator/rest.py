@@ -11,13 +11,13 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-import json
 import logging
 import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aiohttp import web
 
+from . import safejson
 from .signing import device_digest, query_messages, signature_matches
 from .state import Account, App, CloudDevice, Session
 from .things import device_item, group_item, home_things, page
@@ -134,10 +134,7 @@ Handler = Callable[[Ctx], Awaitable[Any]]
 def envelope(data: Any = None, error: int = 0, msg: str = "") -> web.Response:
     """Return the §3.1 envelope over HTTP 200."""
     body = {"error": error, "msg": msg, "data": {} if data is None and error != 408 else data}
-    return web.Response(
-        text=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-        content_type="application/json",
-    )
+    return web.Response(text=safejson.dumps(body), content_type="application/json")
 
 
 def _int(value: Any, name: str, default: int | None = None) -> int:
@@ -147,7 +144,7 @@ def _int(value: Any, name: str, default: int | None = None) -> int:
         return default
     try:
         return int(value)
-    except TypeError, ValueError:
+    except TypeError, ValueError, OverflowError:
         raise ApiError(400, f"params error: {name} must be an integer") from None
 
 
@@ -201,13 +198,17 @@ class RestApi:
         self, request: web.Request, region: str | None, path: str
     ) -> web.StreamResponse:
         sim = self.sim
-        appid_header = request.headers.get("X-CK-Appid")
+        appid_header = safejson.clean_header(request.headers.get("X-CK-Appid"))
         sim.log_request(RequestRecord(time.monotonic(), request.method, request.path, appid_header))
         if sim.faults.latency > 0:
             await asyncio.sleep(sim.faults.latency)
         status = sim.faults.http_error_for(path, request.path)
         if status is not None:
             return web.Response(status=status, text=f"{status} injected by the simulator")
+        if sim.faults.quota_403_seconds > 0:
+            return web.Response(status=403, text="Forbidden")
+        if sim.faults.rest_412_seconds > 0:
+            return envelope(error=412, msg="request too frequent")
         if sim.config.rate_limit and not self.limiter.allow(
             request.remote or "?", region or "global", f"{request.method} {path}", time.monotonic()
         ):
@@ -303,7 +304,7 @@ class RestApi:
         if request.content_type != "application/json":
             raise ApiError(400, "params error: Content-Type must be application/json")
         try:
-            body = json.loads(raw) if raw else None
+            body = safejson.loads(raw) if raw else None
         except ValueError:
             raise ApiError(400, "params error: body is not JSON") from None
         if not isinstance(body, dict):
@@ -371,7 +372,12 @@ class RestApi:
             at_lifetime=self.sim.config.at_lifetime,
             rt_lifetime=self.sim.config.rt_lifetime,
         )
-        return {"at": session.at, "rt": session.rt}
+        answer = {"at": session.at, "rt": session.rt}
+        faults = self.sim.faults
+        if faults.login_elsewhere_after_refresh > 0:
+            faults.login_elsewhere_after_refresh -= 1
+            self.sim.start_session(session.account, session.appid, kind="password")
+        return answer
 
     async def profile(self, ctx: Ctx) -> _Json:
         """GET /v2/user/profile."""
@@ -465,26 +471,49 @@ class RestApi:
         if num < 0:
             raise ApiError(400, "params error: num")
         things = home_things(self.sim.store, account, home)
-        limit = self.sim.faults.thing_list_max
+        faults = self.sim.faults
+        limit = faults.thing_list_max
         if limit is not None and (num == 0 or num > limit) and len(things) > limit:
-            raise ApiError(500, "internal error")
+            mode = faults.thing_list_max_mode
+            if mode == "http500":
+                raise web.HTTPInternalServerError(text="500 Internal Server Error")
+            if mode == "timeout":
+                await asyncio.sleep(faults.thing_list_timeout)
+                raise web.HTTPGatewayTimeout(text="504 Gateway Timeout")
+            if mode == "truncate":
+                num = limit
+            else:
+                raise ApiError(500, "internal error")
         items, total = page(things, ctx.app, num=num, begin_index=begin)
         return {"thingList": items, "total": total}
 
     async def thing_specific(self, ctx: Ctx) -> _Json:
-        """POST /v2/device/thing {"thingList":[{"itemType","id"}]} (1 to 10 entries)."""
+        """POST /v2/device/thing {"thingList":[{"itemType","id"}]} (1 to 10 entries, §6.5).
+
+        Items have the shape of the thing list and pass the same brand filter. [inf] Unknown
+        ids and things the caller may not see are left out; an id asked twice is answered
+        once; `itemType` must be 1, 2 or 3 but need not match the thing (the cloud's check, if
+        any, is undocumented).
+        """
         wanted = ctx.body.get("thingList")
         if not isinstance(wanted, list) or not 1 <= len(wanted) <= 10:
             raise ApiError(400, "params error: thingList must have 1 to 10 entries")
-        store, account = self.sim.store, ctx.account
+        store, account, app = self.sim.store, ctx.account, ctx.app
         out: list[_Json] = []
+        seen: set[str] = set()
         for entry in wanted:
             if not isinstance(entry, dict):
                 raise ApiError(400, "params error: thingList entries must be objects")
-            ident = str(entry.get("id", ""))
+            ident, item_type = entry.get("id"), entry.get("itemType")
+            if not isinstance(ident, str) or not ident or item_type not in (1, 2, 3):
+                raise ApiError(400, "params error: thingList entries need itemType and id")
+            if ident in seen:
+                continue
+            seen.add(ident)
             device = store.devices.get(ident)
             if device is not None and device.visible_to(account):
-                out.append(device_item(store, device, account))
+                if app is None or app.brand_allowed(device.factory.brand_name):
+                    out.append(device_item(store, device, account))
                 continue
             group = store.groups.get(ident)
             if group is not None and group.owner is account:
@@ -560,7 +589,7 @@ class RestApi:
             raise ApiError(400, "params error: ids must be unique")
 
         async def one(thing: _Json) -> _Json:
-            kind = int(thing.get("type", 1))
+            kind = _int(thing.get("type"), "type", 1)
             ident = str(thing.get("id"))
             result: _Json = {"type": kind, "id": ident, "error": 0}
             params = thing.get("params")
@@ -714,6 +743,8 @@ class RestApi:
             out["familyInfo"] = await self.family(ctx)
         if "getThing" in body:
             spec = body.get("getThing") or {}
+            if not isinstance(spec, dict):
+                raise ApiError(400, "params error: getThing must be an object")
             account = ctx.account
             home = account.current_home()
             things = home_things(self.sim.store, account, home)
@@ -733,11 +764,8 @@ class RestApi:
         region = request.match_info["region"]
         if region not in sim.config.regions:
             raise web.HTTPNotFound
-        sim.log_request(
-            RequestRecord(
-                time.monotonic(), request.method, request.path, request.headers.get("X-CK-Appid")
-            )
-        )
+        appid = safejson.clean_header(request.headers.get("X-CK-Appid"))
+        sim.log_request(RequestRecord(time.monotonic(), request.method, request.path, appid))
         if sim.faults.latency > 0:
             await asyncio.sleep(sim.faults.latency)
         status = sim.faults.http_error_for("/dispatch/app", request.path)

@@ -360,18 +360,23 @@ class Simulator:
         """Return the active session of (account, appid)."""
         return self.store.sessions.get((account.apikey, appid))
 
-    async def kick_session(self, account: Account, appid: str | None = None) -> bool:
+    async def kick_session(
+        self, account: Account, appid: str | None = None, *, keep_refresh: bool | None = None
+    ) -> bool:
         """As another login would: revoke the tokens (REST 401), WS 406 then close 1000.
 
-        `appid=None` kicks every session of the account.
+        `appid=None` kicks every session of the account. `keep_refresh` (default: the
+        `takeover_keeps_refresh` knob) revokes only the at, so the rt can take the session back.
         """
+        if keep_refresh is None:
+            keep_refresh = self.faults.takeover_keeps_refresh
         sessions = [
             s
             for (apikey, sid), s in self.store.sessions.items()
             if apikey == account.apikey and appid in (None, sid)
         ]
         for session in sessions:
-            if self.faults.takeover_keeps_refresh:
+            if keep_refresh:
                 self.store.displace(session)
             else:
                 self.store.revoke(session)
@@ -380,9 +385,20 @@ class Simulator:
         return bool(sessions)
 
     def expire_tokens(
-        self, account: Account, appid: str, *, access: bool = True, refresh: bool = False
-    ) -> None:
-        """Make the at (402 on REST, 406 on a new handshake) and/or the rt (refresh 405) expire."""
+        self,
+        account: Account,
+        appid: str,
+        *,
+        access: bool = True,
+        refresh: bool = False,
+        close: int | None = None,
+    ) -> int:
+        """Make the at (402 on REST, 406 on a new handshake) and/or the rt (refresh 405) expire.
+
+        A live socket does not need the at [inf]; `close` (1000 clean, 1006 abrupt) also closes
+        the session's app sockets, so the next handshake meets the expired token. Returns the
+        number of sockets closed.
+        """
         session = self.store.sessions.get((account.apikey, appid))
         if session is None:
             raise KeyError("no session for this account and app")
@@ -391,6 +407,9 @@ class Simulator:
             session.at_expires = past
         if refresh:
             session.rt_expires = past
+        if close is None:
+            return 0
+        return self.hub.close_session_sockets(session, close)
 
     def app_sessions(self, account: Account | None = None) -> int:
         """Return the number of live app websocket sessions (of one account)."""

@@ -13,13 +13,13 @@ from collections.abc import Callable
 import contextlib
 from dataclasses import dataclass, field
 import itertools
-import json
 import logging
 import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from . import safejson
 from .state import Account, CloudDevice, Session, now_ms
 from .uiids import merge_params
 
@@ -41,7 +41,7 @@ _Json = dict[str, Any]
 
 def dumps(frame: _Json) -> str:
     """Serialise a frame as compact JSON (the cloud sends compact JSON)."""
-    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+    return safejson.dumps(frame)
 
 
 class DeviceOfflineError(Exception):
@@ -330,6 +330,18 @@ class Hub:
                 count += 1
         return count
 
+    def close_session_sockets(self, session: Session, code: int = 1006) -> int:
+        """Close the app sockets of one session (1006 drops the TCP connection)."""
+        count = 0
+        for conn in list(self.app_conns):
+            if conn.session is session:
+                if code == 1006:
+                    conn.abort()
+                else:
+                    conn.close(code)
+                count += 1
+        return count
+
     def drop_app_sockets(self, code: int = 1006, account: Account | None = None) -> int:
         """Close app sockets: 1006 drops the TCP connection, other codes close cleanly."""
         count = 0
@@ -476,7 +488,7 @@ class Hub:
                     if msg.type != WSMsgType.TEXT:
                         return None
                     try:
-                        frame = json.loads(msg.data)
+                        frame = safejson.loads(msg.data)
                     except ValueError:
                         frame = None
                     if not isinstance(frame, dict):
@@ -589,7 +601,7 @@ class Hub:
                     conn.send("pong")
                 continue
             try:
-                frame = json.loads(msg.data)
+                frame = safejson.loads(msg.data)
             except ValueError:
                 frame = None
             if not isinstance(frame, dict):
@@ -701,7 +713,7 @@ class Hub:
                     return
                 conn.last_rx = time.monotonic()
                 try:
-                    frame = json.loads(msg.data)
+                    frame = safejson.loads(msg.data)
                 except ValueError:
                     continue
                 if isinstance(frame, dict):

@@ -185,6 +185,63 @@ async def test_specific_things_and_groups(world: World, things: dict[str, Any]) 
     assert env["data"]["groupList"][0]["itemData"]["id"] == things["group"].id
 
 
+async def test_specific_things_like_the_list(world: World, things: dict[str, Any]) -> None:
+    """POST /v2/device/thing answers items of the list's shape: the same item as the list,
+    unknown ids and hidden brands left out, duplicates once, at most 10 entries, itemType
+    1/2/3 and a string id required (§6.5)."""
+    api = world.api
+    world.app.allowed_brands = {"SONOFF"}
+    at = await login(api)
+    listed = await api.bearer("GET", "/v2/device/thing", at, params={"num": "0"})
+    by_id = {
+        i["itemData"].get("deviceid") or i["itemData"]["id"]: i for i in listed["data"]["thingList"]
+    }
+    wanted = [
+        "1000000a02",
+        "1000000a02",
+        "10000fffff",
+        "1000000a06",
+        things["group"].id,
+        "1000000b01",
+    ]
+    env = await api.bearer(
+        "POST", "/v2/device/thing", at,
+        body={"thingList": [{"itemType": 1, "id": i} for i in wanted]},
+    )  # fmt: skip
+    got = env["data"]["thingList"]
+    assert [i["itemData"].get("deviceid") or i["itemData"]["id"] for i in got] == [
+        "1000000a02", things["group"].id, "1000000b01"
+    ]  # fmt: skip
+    assert got[0] == by_id["1000000a02"]
+    assert got[2]["itemType"] == 2
+    for bad in (
+        [{"itemType": 1, "id": f"10000000{n:02d}"} for n in range(11)],
+        [{"itemType": 4, "id": "1000000a01"}],
+        [{"itemType": 1}],
+        [{"itemType": 1, "id": ""}],
+        ["1000000a01"],
+    ):
+        env = await api.bearer("POST", "/v2/device/thing", at, body={"thingList": bad})
+        assert env["error"] == 400, bad
+
+
+@pytest.mark.parametrize("mode", ["http500", "truncate", "timeout"])
+async def test_oversized_one_call_reads(world: World, things: dict[str, Any], mode: str) -> None:
+    """`thing_list_max_mode`: a plain HTTP 500, a cut list with the full total, or no answer
+    in time (HTTP 504 later); paged reads of at most `thing_list_max` are served."""
+    api, faults = world.api, world.sim.faults
+    at = await login(api)
+    faults.thing_list_max, faults.thing_list_max_mode, faults.thing_list_timeout = 5, mode, 0.3  # type: ignore[assignment]
+    status, env = await api.request("GET", "eu", "/v2/device/thing", at=at, params={"num": "0"})
+    if mode == "truncate":
+        assert status == 200
+        assert (len(env["data"]["thingList"]), env["data"]["total"]) == (5, 7)
+    else:
+        assert status == (500 if mode == "http500" else 504)
+    env = await api.bearer("GET", "/v2/device/thing", at, params={"num": "5"})
+    assert len(env["data"]["thingList"]) == 5
+
+
 async def test_status_get_and_set(world: World, things: dict[str, Any]) -> None:
     """Status get filters by `|`-separated params; set reaches the device; offline gives 4002."""
     api = world.api

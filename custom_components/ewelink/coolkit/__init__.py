@@ -12,6 +12,8 @@ from .errors import (
     CoolkitApiError,
     CoolkitConnectionError,
     CoolkitError,
+    CoolkitServerError,
+    CoolkitTimeoutError,
     DeviceOfflineError,
     DeviceTimeoutError,
     InvalidAppCredentialsError,
@@ -28,14 +30,16 @@ from .models import (
     DeviceOnline,
     DeviceUpdate,
     Family,
+    SanitizedParams,
     Thing,
     Tokens,
     UserInfo,
     merge_params,
+    sanitize_params,
 )
 from .ratelimit import RateLimiter
 from .signing import device_digest, sign
-from .ws import ConnectionState, ConnectionStats, LongConnection
+from .ws import ConnectionState, ConnectionStats, LongConnection, liveness_timing
 
 __all__ = [
     "CLOUD",
@@ -50,6 +54,8 @@ __all__ = [
     "CoolkitClient",
     "CoolkitConnectionError",
     "CoolkitError",
+    "CoolkitServerError",
+    "CoolkitTimeoutError",
     "DeviceEvent",
     "DeviceOfflineError",
     "DeviceOnline",
@@ -67,13 +73,16 @@ __all__ = [
     "RateLimiter",
     "ReauthRequiredError",
     "RegionError",
+    "SanitizedParams",
     "Servers",
     "SessionTakenOverError",
     "Thing",
     "Tokens",
     "UserInfo",
     "device_digest",
+    "liveness_timing",
     "merge_params",
     "region_for_country_code",
+    "sanitize_params",
     "sign",
 ]

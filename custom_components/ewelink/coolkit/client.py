@@ -1,20 +1,35 @@
 """REST client for the CoolKit API v2 (coolkit-cloud.md §2-§9).
 
-The client signs requests, follows the account's region, keeps the tokens fresh (proactively at
-half their life and on error 402, retrying the failed call once) and paces every call through a
-shared `RateLimiter`. It takes an injected `aiohttp.ClientSession` and knows nothing of Home
-Assistant.
+The client signs requests, follows the account's region, keeps the tokens fresh and paces
+every call through a shared `RateLimiter`. It takes an injected `aiohttp.ClientSession` and
+knows nothing of Home Assistant.
+
+Token lifecycle (§4.3, §4.6), shared with the long connection:
+- Tokens are refreshed proactively at half their life (or shortly before expiry).
+- A refused access token (REST 401/402, websocket 401/402/406 at the handshake) is refreshed
+  first, once per call or connection attempt: expiry and clock skew explain most refusals.
+- Only a refusal right after that refresh, or a websocket kicked with 406, is a takeover
+  (another sign-in with the same app ID). The first takeover within 10 minutes renews the
+  tokens at once; a later one puts the session on hold for a growing, jittered time, after
+  which the next call renews the tokens again (taking the session back).
+- A refused refresh token ends the session: every later call raises `ReauthRequiredError`
+  until a new sign-in.
+
+Every answer is untrusted: malformed bodies, odd shapes and invalid items end in
+`CoolkitConnectionError` (whole answers) or are skipped with one debug line (list items).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+import itertools
 import json
 import logging
+import random
 import time
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 from urllib.parse import urlencode
 
 import aiohttp
@@ -25,6 +40,8 @@ from .errors import (
     CommandRejectedError,
     CoolkitApiError,
     CoolkitConnectionError,
+    CoolkitServerError,
+    CoolkitTimeoutError,
     DeviceOfflineError,
     DeviceTimeoutError,
     InvalidAppCredentialsError,
@@ -35,16 +52,26 @@ from .errors import (
     RegionError,
     SessionTakenOverError,
 )
-from .models import Family, Thing, Tokens, UserInfo
+from .models import Family, Thing, Tokens, UserInfo, clean_text, is_valid_id, sanitize_params
 from .ratelimit import RateLimiter
 from .signing import device_digest, nonce, query_message, sign
 
 _LOGGER = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT = 15.0
+MAX_BODY = 64 * 1024 * 1024
 THING_PAGE_SIZE = 30
+THING_IDS_PER_CALL = 10
+MAX_THING_PAGES = 400
 FIRST_BEGIN_INDEX = -9999999
+THING_PATH = "/v2/device/thing"
+REFRESH_MARGIN = 60.0
+"""Refresh when the access token expires within this many seconds (at most a quarter of its life)."""
 TAKEOVER_WINDOW = 600.0
+TAKEOVER_HOLD_BASE = 60.0
+TAKEOVER_HOLD_MAX = 1800.0
+
+type ThingReadMode = Literal["unknown", "one_call", "pages"]
 
 type Auth = Literal["sign", "bearer"]
 type TokensCallback = Callable[[Tokens], None]
@@ -94,6 +121,7 @@ class CoolkitClient:
         rate_limiter: RateLimiter | None = None,
         access_lifetime: float | None = None,
         refresh_lifetime: float | None = None,
+        request_timeout: float = REQUEST_TIMEOUT,
     ) -> None:
         """Create a client; `tokens` and `region` resume a stored session."""
         self._session = session
@@ -105,13 +133,24 @@ class CoolkitClient:
         self.user_apikey = user_apikey
         self.on_tokens: TokensCallback | None = on_tokens
         self._limiter = rate_limiter or RateLimiter()
+        self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._lifetimes: dict[str, float] = {}
         if access_lifetime is not None:
             self._lifetimes["access_lifetime"] = access_lifetime
         if refresh_lifetime is not None:
             self._lifetimes["refresh_lifetime"] = refresh_lifetime
         self._refresh_lock = asyncio.Lock()
-        self._last_recovery: float | None = None
+        # Takeover handling (see the module docstring).
+        self.takeover_hold_base = TAKEOVER_HOLD_BASE
+        self._rng = random.Random()
+        self._takeback_at: float | None = None  # last time the session was renewed after a takeover
+        self._strikes = 0
+        self._hold_until = 0.0
+        self._revoked = False  # the cloud refused the current access token (takeover)
+        self._dead = False  # the refresh token was refused: only a new sign-in helps
+        # Thing-list strategy: one call per home (num=0) until that fails once.
+        self._one_call: bool | None = None
+        self._hidden: dict[str, int] = {}  # home -> things `total` counts but no read returns
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -157,9 +196,9 @@ class CoolkitClient:
                 "POST", "/v2/user/login", region=region, body=body, auth="sign"
             )
         try:
-            user = UserInfo.from_api(data["user"])
-            tokens = Tokens.issued_now(str(data["at"]), str(data["rt"]), **self._lifetimes)
-        except (KeyError, TypeError, ValueError) as err:
+            user = UserInfo.from_api(data.get("user"))
+            tokens = Tokens.from_cloud(data.get("at"), data.get("rt"), **self._lifetimes)
+        except ValueError as err:
             raise CoolkitConnectionError("unexpected login response") from err
         self.region = _known_region(data.get("region"), region)
         self.user_apikey = user.apikey
@@ -218,14 +257,14 @@ class CoolkitClient:
                     break
                 continue
             try:
-                tokens = Tokens.issued_now(
-                    str(data["accessToken"]),
-                    str(data["refreshToken"]),
-                    access_expires_at=_ms(data.get("atExpiredTime")),
-                    refresh_expires_at=_ms(data.get("rtExpiredTime")),
+                tokens = Tokens.from_cloud(
+                    data.get("accessToken"),
+                    data.get("refreshToken"),
+                    access_expires_ms=data.get("atExpiredTime"),
+                    refresh_expires_ms=data.get("rtExpiredTime"),
                     **self._lifetimes,
                 )
-            except (KeyError, TypeError) as err:
+            except ValueError as err:
                 raise CoolkitConnectionError("unexpected token response") from err
             self.region = candidate
             self._set_tokens(tokens)
@@ -243,7 +282,10 @@ class CoolkitClient:
     async def _refresh(self) -> Tokens:
         if self.tokens is None or self.region is None:
             raise ReauthRequiredError("not signed in")
+        if self._dead:
+            raise ReauthRequiredError("the refresh token was refused")
         if self.tokens.refresh_expired():
+            self._dead = True
             raise ReauthRequiredError("the refresh token has expired")
         try:
             data = await self._request(
@@ -255,10 +297,11 @@ class CoolkitClient:
         except RateLimitedError, CoolkitConnectionError:
             raise
         except CoolkitApiError as err:
+            self._dead = True
             raise ReauthRequiredError(f"refresh refused with error {err.code}") from err
         try:
-            tokens = Tokens.issued_now(str(data["at"]), str(data["rt"]), **self._lifetimes)
-        except (KeyError, TypeError) as err:
+            tokens = Tokens.from_cloud(data.get("at"), data.get("rt"), **self._lifetimes)
+        except ValueError as err:
             raise CoolkitConnectionError("unexpected refresh response") from err
         _LOGGER.debug("Tokens refreshed")
         self._set_tokens(tokens)
@@ -266,6 +309,8 @@ class CoolkitClient:
 
     def _set_tokens(self, tokens: Tokens) -> None:
         self.tokens = tokens
+        self._revoked = False
+        self._dead = False
         if self.on_tokens is not None:
             self.on_tokens(tokens)
 
@@ -279,8 +324,8 @@ class CoolkitClient:
         """Return the signed-in user (validates the token; gives the apikey after OAuth)."""
         data = await self._request("GET", "/v2/user/profile", auth="bearer")
         try:
-            user = UserInfo.from_api(data["user"])
-        except (KeyError, TypeError, ValueError) as err:
+            user = UserInfo.from_api(data.get("user"))
+        except ValueError as err:
             raise CoolkitConnectionError("unexpected profile response") from err
         self.region = _known_region(data.get("region"), self.region)
         self.user_apikey = user.apikey
@@ -303,57 +348,132 @@ class CoolkitClient:
         raise CoolkitConnectionError("the account's apikey could not be found")
 
     async def get_families(self) -> list[Family]:
-        """Return the account's homes."""
+        """Return the account's homes (malformed items are skipped)."""
         data = await self._request("GET", "/v2/family", auth="bearer", query={"lang": "en"})
-        families: list[Family] = []
-        for item in data.get("familyList") or ():
-            try:
-                families.append(Family.from_api(item))
-            except KeyError, TypeError, AttributeError:
-                _LOGGER.warning("Skipping a malformed home in the home list")
+        items = data.get("familyList")
+        if items is None:
+            return []
+        if not isinstance(items, list):
+            raise CoolkitConnectionError("/v2/family: malformed home list")
+        families = [family for item in items if (family := Family.from_api(item)) is not None]
+        if len(families) < len(items):
+            _LOGGER.debug("Skipped %d malformed home(s)", len(items) - len(families))
+            if not families:
+                raise CoolkitConnectionError("/v2/family: every home is malformed")
         return families
+
+    @property
+    def thing_read_mode(self) -> ThingReadMode:
+        """Return how thing lists are read: one call per home, pages of 30, or not known yet."""
+        if self._one_call is None:
+            return "unknown"
+        return "one_call" if self._one_call else "pages"
 
     async def get_things(self, family_ids: Iterable[str] | None = None) -> list[Thing]:
         """Return every device of the given homes (all homes when None), own and shared.
 
-        Pages of 30 sorted by `index`; `beginIndex` is the last index seen. Groups are skipped,
-        and a device listed in two homes is returned once.
+        Each home is read in one call (`num=0`) while that works; on a server error, a timeout,
+        or a list shorter than its `total`, the home is read in pages of 30 instead (§6.1), and
+        this client pages from then on. Groups and malformed items are skipped, and a device
+        listed in two homes is returned once.
         """
         if family_ids is None:
             family_ids = [family.id for family in await self.get_families()]
         things: dict[str, Thing] = {}
         for family_id in family_ids:
-            begin = FIRST_BEGIN_INDEX
-            seen = 0
-            while True:
-                data = await self._request(
-                    "GET",
-                    "/v2/device/thing",
-                    auth="bearer",
-                    query={
-                        "lang": "en",
-                        "familyid": family_id,
-                        "num": THING_PAGE_SIZE,
-                        "beginIndex": begin,
-                    },
-                )
-                page = data.get("thingList") or []
-                if not isinstance(page, list) or not page:
-                    break
-                seen += len(page)
-                for entry in page:
-                    if isinstance(entry, Mapping) and (thing := Thing.from_api(entry)):
-                        things.setdefault(thing.deviceid, thing)
-                last = page[-1].get("index") if isinstance(page[-1], Mapping) else None
-                total = data.get("total")
-                if (
-                    len(page) < THING_PAGE_SIZE
-                    or not isinstance(last, int)
-                    or last <= begin
-                    or (isinstance(total, int) and seen >= total)
-                ):
-                    break
-                begin = last
+            for thing in await self._read_home(family_id):
+                things.setdefault(thing.deviceid, thing)
+        return list(things.values())
+
+    async def _read_home(self, family_id: str) -> list[Thing]:
+        if self._one_call is not False:
+            entries = await self._read_home_at_once(family_id)
+            if entries is not None:
+                return _things_of(entries, family_id)
+            paged = await self._read_home_in_pages(family_id)
+            self._one_call = False
+            return _things_of(paged, family_id)
+        return _things_of(await self._read_home_in_pages(family_id), family_id)
+
+    async def _read_home_at_once(self, family_id: str) -> list[Any] | None:
+        """Read a home with `num=0`; None when it must be paged instead."""
+        query: dict[str, str | int] = {"lang": "en", "familyid": family_id, "num": 0}
+        try:
+            data = await self._request("GET", THING_PATH, auth="bearer", query=query)
+        except (CoolkitServerError, CoolkitTimeoutError) as err:
+            _LOGGER.debug("Reading a whole home in one call failed (%s); paging", err)
+            return None
+        except CoolkitApiError as err:
+            if type(err) is not CoolkitApiError or err.code != 500:
+                raise
+            _LOGGER.debug("Reading a whole home in one call failed (error 500); paging")
+            return None
+        entries = _entries(data)
+        total = _count(data.get("total"))
+        gap = 0 if total is None else total - len(entries)
+        if gap <= self._hidden.get(family_id, 0):
+            self._one_call = True
+            return entries
+        # Short: either the server cut the list, or the brand filter hides things (§6.1).
+        paged = await self._read_home_in_pages(family_id)
+        if len(paged) > len(entries):
+            _LOGGER.debug("One-call read returned %d of %d things; paging", len(entries), total)
+            self._one_call = False
+            return paged
+        self._hidden[family_id] = gap
+        self._one_call = True
+        return entries
+
+    async def _read_home_in_pages(self, family_id: str) -> list[Any]:
+        """Read a home in pages of 30 sorted by `index`; `beginIndex` is the last index seen."""
+        entries: list[Any] = []
+        begin = FIRST_BEGIN_INDEX
+        for _ in range(MAX_THING_PAGES):
+            query: dict[str, str | int] = {
+                "lang": "en",
+                "familyid": family_id,
+                "num": THING_PAGE_SIZE,
+                "beginIndex": begin,
+            }
+            data = await self._request("GET", THING_PATH, auth="bearer", query=query)
+            page = _entries(data)
+            if not page:
+                break
+            entries.extend(page)
+            total = _count(data.get("total"))
+            last = max(
+                (
+                    e["index"]
+                    for e in page
+                    if isinstance(e, Mapping) and type(e.get("index")) is int
+                ),
+                default=None,
+            )
+            if (
+                last is None
+                or last <= begin
+                or (total is not None and len(entries) >= total)
+                or (total is None and len(page) < THING_PAGE_SIZE)
+            ):
+                break
+            begin = last
+        return entries
+
+    async def get_things_by_ids(
+        self, ids: Iterable[str], *, shared: Collection[str] = ()
+    ) -> list[Thing]:
+        """Return the current items of specific devices (`POST /v2/device/thing`, §6.5).
+
+        Up to 10 devices per call; devices in `shared` are asked for as shared items
+        (itemType 2). Unknown or malformed items are left out.
+        """
+        wanted = [i for i in dict.fromkeys(ids) if is_valid_id(i)]
+        things: dict[str, Thing] = {}
+        for chunk in itertools.batched(wanted, THING_IDS_PER_CALL, strict=False):
+            body = {"thingList": [{"itemType": 2 if i in shared else 1, "id": i} for i in chunk]}
+            data = await self._request("POST", THING_PATH, auth="bearer", body=body)
+            for thing in _things_of(_entries(data), None):
+                things.setdefault(thing.deviceid, thing)
         return list(things.values())
 
     async def get_thing_status(
@@ -364,8 +484,7 @@ class CoolkitClient:
         if params:
             query["params"] = "|".join(params)
         data = await self._request("GET", "/v2/device/thing/status", auth="bearer", query=query)
-        params_out = data.get("params")
-        return dict(params_out) if isinstance(params_out, Mapping) else {}
+        return dict(sanitize_params(data.get("params")) or {})
 
     async def set_thing_status(self, deviceid: str, params: Mapping[str, Any]) -> None:
         """Send a command over REST (the websocket is preferred)."""
@@ -429,20 +548,20 @@ class CoolkitClient:
         if self.tokens is not None:
             headers["Authorization"] = f"Bearer {self.tokens.access_token}"
         try:
-            async with self._session.get(
-                url, headers=headers, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
-            ) as response:
-                if response.status != 200:
-                    raise CoolkitConnectionError(f"dispatch answered HTTP {response.status}")
-                data = await response.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as err:
+            async with self._session.get(url, headers=headers, timeout=self._timeout) as response:
+                status = response.status
+                raw = await _read_body(response)
+        except (aiohttp.ClientError, TimeoutError) as err:
             raise CoolkitConnectionError(f"dispatch failed: {type(err).__name__}") from err
-        if not isinstance(data, Mapping) or data.get("error") != 0:
+        if status != 200:
+            raise CoolkitConnectionError(f"dispatch answered HTTP {status}")
+        data = _json(raw, "dispatch")
+        if not isinstance(data, Mapping) or type(data.get("error")) is not int or data["error"]:
             raise CoolkitConnectionError("dispatch refused")
         host = data.get("domain") or data.get("IP")
         port = data.get("port")
-        if not isinstance(host, str) or not host or not isinstance(port, int):
-            raise CoolkitConnectionError("dispatch answered without a host")
+        if not _valid_host(host) or type(port) is not int or not 0 < port < 65536:
+            raise CoolkitConnectionError("dispatch answered without a valid host")
         return Dispatch(host, port, self.servers.websocket_scheme)
 
     # -- transport -----------------------------------------------------------------------
@@ -463,46 +582,109 @@ class CoolkitClient:
         query: Mapping[str, str | int] | None = None,
         url: str | None = None,
     ) -> dict[str, Any]:
-        """Send one call and return its `data`; on 402 (expired) or 401 (revoked) renew and retry once."""
-        if auth == "bearer":
-            await self.ensure_fresh_tokens()
-        try:
-            return await self._send(
-                method, path, auth=auth, region=region, body=body, query=query, url=url
-            )
-        except _TokenExpiredError:
-            _LOGGER.debug("Access token expired; refreshing")
-            await self.refresh()
-        except SessionTakenOverError:
-            await self.recover_session()
-        try:
-            return await self._send(
-                method, path, auth=auth, region=region, body=body, query=query, url=url
-            )
-        except _TokenExpiredError as err:
-            raise ReauthRequiredError("the new access token was refused") from err
+        """Send one call and return its `data`, renewing refused tokens as the module says."""
+        args: dict[str, Any] = {
+            "auth": auth, "region": region, "body": body, "query": query, "url": url
+        }  # fmt: skip
+        if auth == "sign":
+            return await self._send(method, path, **args)
+        await self.ensure_fresh_tokens()
+        renewed = False
+        for _ in range(4):
+            try:
+                return await self._send(method, path, **args)
+            except _TokenRefusedError as refused:
+                if not renewed:
+                    # Expiry (402) or revocation (401): refresh first, once per call.
+                    _LOGGER.debug("Access token refused (error %d); refreshing", refused.code)
+                    await self.refresh()
+                    renewed = True
+                elif refused.code == 402:
+                    raise CoolkitConnectionError(
+                        f"{path}: a renewed access token was reported expired"
+                    ) from None
+                else:
+                    # Refused right after a refresh: a takeover.
+                    await self.recover_session()
+        raise SessionTakenOverError(f"access token refused on {path}")
+
+    @property
+    def session_hold(self) -> float:
+        """Return how many seconds a taken-over session is still left to the other client."""
+        if not self._revoked:
+            return 0.0
+        return max(0.0, self._hold_until - time.monotonic())
+
+    @property
+    def reauth_required(self) -> bool:
+        """Return True once the refresh token was refused (only a new sign-in helps)."""
+        return self._dead
 
     async def recover_session(self) -> None:
-        """React to a revoked access token (REST 401, websocket 406).
+        """React to a takeover: tokens were refused right after a refresh, or the websocket was
+        kicked with 406 (usually another sign-in with the same account and app ID, §12.7).
 
-        Usually another client signed in with the same account and app ID. Refresh once; if the
-        session was already recovered within the last 10 minutes, the two clients would only
-        take the session from each other, so raise `SessionTakenOverError` instead (§4.6).
+        The first takeover within 10 minutes renews the tokens at once (`ReauthRequiredError`
+        when the refresh token is refused too). A later one raises `SessionTakenOverError` and
+        leaves the session to the other client for a growing, jittered hold (`retry_after`);
+        after the hold, the next call renews the tokens, which takes the session back or
+        finds that the refresh token is gone (§4.6).
         """
+        if self._dead:
+            raise ReauthRequiredError("the refresh token was refused")
         now = time.monotonic()
-        if self._last_recovery is not None and now - self._last_recovery < TAKEOVER_WINDOW:
-            raise SessionTakenOverError("the session was taken over again")
-        self._last_recovery = now
-        _LOGGER.info("eWeLink session revoked (another sign-in with this app ID?); refreshing once")
-        await self.refresh()
+        self._revoked = True
+        if self._takeback_at is None or now - self._takeback_at >= TAKEOVER_WINDOW:
+            self._strikes = 0
+        self._strikes += 1
+        if self._strikes == 1:
+            _LOGGER.info("eWeLink session revoked (another sign-in with this app ID?); renewing")
+            self._takeback_at = now
+            await self.refresh()
+            return
+        ceiling = min(TAKEOVER_HOLD_MAX, self.takeover_hold_base * 2 ** (self._strikes - 2))
+        hold = ceiling * self._rng.uniform(0.5, 1.0)
+        self._hold_until = now + hold
+        _LOGGER.warning(
+            "eWeLink session taken over again (same account and app ID in use elsewhere); "
+            "leaving it for %.0f s",
+            hold,
+        )
+        raise SessionTakenOverError("the session was taken over again", retry_after=hold)
 
-    async def ensure_fresh_tokens(self) -> None:
-        """Refresh the tokens once the access token is past half its life."""
+    async def ensure_fresh_tokens(self, margin: float = REFRESH_MARGIN) -> bool:
+        """Make sure the access token can be used now; return True when it was renewed.
+
+        Refreshes at half the token's life or `margin` seconds (at most a quarter of its life)
+        before it expires, and after a takeover hold. Raises `ReauthRequiredError` without
+        tokens or after a refused refresh, and `SessionTakenOverError` during a hold.
+        """
         if self.tokens is None:
             raise ReauthRequiredError("not signed in")
-        if self.tokens.refresh_due():
-            _LOGGER.debug("Access token past half its life; refreshing")
+        if self._dead:
+            raise ReauthRequiredError("the refresh token was refused")
+        if self._revoked:
+            if (hold := self.session_hold) > 0:
+                raise SessionTakenOverError("the session is left to another client", hold)
+            _LOGGER.debug("Takeover hold over; renewing the tokens")
+            self._takeback_at = time.monotonic()
             await self.refresh()
+            return True
+        tokens = self.tokens
+        life = tokens.access_expires_at - tokens.issued_at
+        if tokens.refresh_due(margin=min(margin, max(life, 0.0) / 4)):
+            _LOGGER.debug("Access token past half its life or about to expire; refreshing")
+            await self.refresh()
+            return True
+        return False
+
+    def refresh_delay(self, margin: float = REFRESH_MARGIN) -> float:
+        """Return the seconds until `ensure_fresh_tokens` would refresh (0 when due)."""
+        if self.tokens is None:
+            return 0.0
+        tokens = self.tokens
+        life = tokens.access_expires_at - tokens.issued_at
+        return max(0.0, tokens.refresh_at(min(margin, max(life, 0.0) / 4)) - time.time())
 
     async def _send(
         self,
@@ -538,32 +720,104 @@ class CoolkitClient:
                 params={k: str(v) for k, v in query.items()} if query else None,
                 data=payload,
                 headers=headers,
-                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
+                timeout=self._timeout,
             ) as response:
                 status = response.status
-                text = await response.text()
-        except (aiohttp.ClientError, TimeoutError) as err:
+                raw = await _read_body(response)
+        except TimeoutError as err:
+            raise CoolkitTimeoutError(f"{path}: no answer in time") from err
+        except aiohttp.ClientError as err:
             raise CoolkitConnectionError(f"{path}: {type(err).__name__}") from err
-        if status == 403 and not text.lstrip().startswith("{"):
+        if status == 403 and not raw.lstrip().startswith(b"{"):
             raise RateLimitedError(403, "quota exhausted", path, retry_after=3600.0)
+        if status >= 500:
+            raise CoolkitServerError(status, path)
         if status != 200:
             raise CoolkitConnectionError(f"{path}: HTTP {status}")
-        try:
-            envelope = json.loads(text)
-        except ValueError as err:
-            raise CoolkitConnectionError(f"{path}: answer is not JSON") from err
-        if not isinstance(envelope, dict) or not isinstance(envelope.get("error"), int):
+        envelope = _json(raw, path)
+        if not isinstance(envelope, dict) or type(envelope.get("error")) is not int:
             raise CoolkitConnectionError(f"{path}: answer is not an envelope")
         code: int = envelope["error"]
         if code == 0:
             data = envelope.get("data")
             return data if isinstance(data, dict) else {}
-        msg = envelope.get("msg") if isinstance(envelope.get("msg"), str) else ""
-        raise _api_error(code, str(msg), path, envelope.get("data"), auth)
+        msg = clean_text(envelope.get("msg"), 120) or ""
+        raise _api_error(code, msg, path, envelope.get("data"), auth)
 
 
-class _TokenExpiredError(Exception):
-    """Internal: error 402, refresh and retry."""
+async def _read_body(response: aiohttp.ClientResponse) -> bytes:
+    """Read an answer, refusing bodies larger than `MAX_BODY`."""
+    if (response.content_length or 0) > MAX_BODY:
+        raise CoolkitConnectionError("answer too large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise CoolkitConnectionError("answer too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json(raw: bytes, where: str) -> Any:
+    """Decode a JSON answer; anything unreadable is a `CoolkitConnectionError`."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as err:  # UnicodeDecodeError is a ValueError
+        raise CoolkitConnectionError(f"{where}: answer is not JSON") from err
+
+
+def _entries(data: Mapping[str, Any]) -> list[Any]:
+    """Return the `thingList` of an answer; anything but a list is a malformed answer."""
+    entries = data.get("thingList")
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise CoolkitConnectionError(f"{THING_PATH}: malformed thing list")
+    return entries
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and type(value) is int and value >= 0 else None
+
+
+def _things_of(entries: list[Any], family_id: str | None) -> list[Thing]:
+    """Parse thing-list entries: groups are skipped, malformed items too (one debug line)."""
+    things: list[Thing] = []
+    bad = 0
+    for entry in entries:
+        try:
+            thing = Thing.from_api(entry)
+        except Exception:  # last resort: one bad item must not hide the others
+            _LOGGER.debug("Unexpected error parsing a thing", exc_info=True)
+            thing = None
+        if thing is not None:
+            things.append(thing)
+        elif not (isinstance(entry, Mapping) and entry.get("itemType") == 3):
+            bad += 1
+    if bad:
+        _LOGGER.debug("Skipped %d malformed thing(s)", bad)
+        if not things and family_id is not None:
+            # Never let a garbage answer look like an empty home (devices would be removed).
+            raise CoolkitConnectionError(f"{THING_PATH}: every thing is malformed")
+    return things
+
+
+def _valid_host(host: object) -> TypeGuard[str]:
+    return (
+        isinstance(host, str)
+        and 0 < len(host) <= 253
+        and host.isascii()
+        and all(ch.isalnum() or ch in ".-_:[]" for ch in host)
+    )
+
+
+class _TokenRefusedError(Exception):
+    """Internal: error 401 (revoked) or 402 (expired) on a Bearer call."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class _RegionRedirectError(RegionError):
@@ -575,10 +829,8 @@ class _RegionRedirectError(RegionError):
 
 
 def _api_error(code: int, msg: str, path: str, data: object, auth: Auth) -> Exception:
-    if code == 402 and auth == "bearer":
-        return _TokenExpiredError()
-    if code == 401 and auth == "bearer":
-        return SessionTakenOverError(f"access token refused on {path} (error 401)")
+    if code in (401, 402) and auth == "bearer":
+        return _TokenRefusedError(code)
     if code == _REDIRECT:
         region = data.get("region") if isinstance(data, Mapping) else None
         if isinstance(region, str) and region in REGIONS:
@@ -608,10 +860,8 @@ def _api_error(code: int, msg: str, path: str, data: object, auth: Auth) -> Exce
 def _known_region(value: object, fallback: str | None) -> str:
     if isinstance(value, str) and value in REGIONS:
         return value
-    if value not in (None, "") or fallback is None:
-        raise RegionError(0, f"unknown region {value!r}")
+    if isinstance(value, str) and value:
+        raise RegionError(0, f"unknown region {clean_text(value, 16)!r}")
+    if fallback is None:
+        raise RegionError(0, "region unknown")
     return fallback
-
-
-def _ms(value: object) -> float | None:
-    return value / 1000 if isinstance(value, int | float) and value > 0 else None

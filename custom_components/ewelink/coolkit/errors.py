@@ -18,6 +18,19 @@ class NotConnectedError(CoolkitConnectionError):
     """A command needs the long connection, which is down."""
 
 
+class CoolkitServerError(CoolkitConnectionError):
+    """The cloud answered with an HTTP server error (5xx)."""
+
+    def __init__(self, status: int, path: str = "") -> None:
+        """Keep the HTTP status."""
+        self.status = status
+        super().__init__(f"{path}: HTTP {status}" if path else f"HTTP {status}")
+
+
+class CoolkitTimeoutError(CoolkitConnectionError):
+    """The cloud did not answer in time."""
+
+
 class CoolkitApiError(CoolkitError):
     """The cloud answered with a non-zero `error` code."""
 
@@ -80,4 +93,13 @@ class ReauthRequiredError(AuthError):
 
 
 class SessionTakenOverError(AuthError):
-    """The access token was revoked (REST 401, websocket 406): usually another login with the same app ID."""
+    """The access token was revoked (REST 401, websocket 406): usually another login with the same app ID.
+
+    `retry_after` is how long the session is left to the other client before it is taken back
+    (0 when unknown).
+    """
+
+    def __init__(self, message: str = "", retry_after: float = 0.0) -> None:
+        """Keep the hold."""
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,16 +1,219 @@
-"""Typed views of what the cloud returns (coolkit-cloud.md §4, §5, §6)."""
+"""Typed views of what the cloud returns (coolkit-cloud.md §4, §5, §6).
+
+Everything here is parsed from untrusted input: the parsers validate shapes, drop what is
+invalid (one debug line) and never raise anything but `ValueError` (tokens, users) or return
+None (things). `sanitize_params` bounds device params so nothing downstream (state, storage,
+diagnostics JSON) can fail on them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 import logging
+import math
 import time
-from typing import Any
+from typing import Any, Final, TypeGuard
 
 from .const import ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME
 
 _LOGGER = logging.getLogger(__name__)
+
+# Bounds on what one params object (or tags object) may hold.
+MAX_DEPTH: Final = 12
+"""Containers nested below the params object itself."""
+MAX_NODES: Final = 10_000
+"""Values (scalars and containers) in one params object."""
+MAX_STRING: Final = 16_384
+"""Characters in one string value."""
+MAX_KEY: Final = 256
+"""Characters in one key."""
+MAX_OUTLETS: Final = 64
+"""Channel arrays hold outlets 0 .. MAX_OUTLETS - 1."""
+# Arrays whose items are keyed by `outlet`; pushes may carry only the changed channels (§13.6).
+CHANNEL_ARRAYS: Final = frozenset({"switches", "configure", "pulses"})
+MAX_TOKEN: Final = 4096
+MAX_ID: Final = 128
+MAX_TEXT: Final = 512
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
+# The cloud's expiry times (epoch seconds) are believed between these bounds.
+_MIN_EPOCH: Final = 1_000_000_000.0  # 2001
+_MAX_LIFETIME: Final = 10 * 365 * 86400.0
+
+
+def valid_token(value: object, max_length: int = MAX_TOKEN) -> str:
+    """Return `value` if it can be a token, apikey or id; raise ValueError otherwise.
+
+    Tokens are opaque (§3.4), but they travel in HTTP headers and websocket frames and are
+    stored in the config entry: only printable ASCII without spaces is accepted.
+    """
+    if (
+        isinstance(value, str)
+        and 0 < len(value) <= max_length
+        and value.isascii()
+        and value.isprintable()
+        and " " not in value
+    ):
+        return value
+    raise ValueError("malformed token or id")
+
+
+def is_valid_id(value: object) -> TypeGuard[str]:
+    """Return True for a usable id (deviceid, home id, apikey...)."""
+    try:
+        valid_token(value, MAX_ID)
+    except ValueError:
+        return False
+    return True
+
+
+def clean_text(value: object, max_length: int = MAX_TEXT) -> str | None:
+    """Return a displayable string: no control characters or lone surrogates, bounded length.
+
+    Anything that is not a string is None.
+    """
+    if not isinstance(value, str):
+        return None
+    if not (value.isascii() and value.isprintable()):
+        value = "".join(ch for ch in value if ch.isprintable() and not "\ud800" <= ch <= "\udfff")
+    return value[:max_length]
+
+
+def _text_ok(value: str) -> bool:
+    if len(value) > MAX_STRING or "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        return False
+    return True
+
+
+class _Dropped:
+    """Marker for a value the sanitiser drops."""
+
+
+_DROP: Final = _Dropped()
+_TOO_BIG: Final = _Dropped()
+"""Too deep or past the node budget: the whole top-level value is dropped, not a stub of it."""
+
+
+class SanitizedParams(dict[str, Any]):
+    """A params object that `sanitize_params` produced (merging it again skips the work)."""
+
+    __slots__ = ()
+
+
+def sanitize_params(value: object) -> SanitizedParams | None:
+    """Return a bounded copy of a params object, or None when it is not an object.
+
+    `params` may also be an array of objects, merged in order (§13.16). Keys must be strings;
+    strings must be valid UTF-8 without NUL and at most `MAX_STRING` long; integers must fit in
+    64 bits and floats be finite; containers deeper than `MAX_DEPTH` and values past
+    `MAX_NODES` are dropped. Channel arrays (`switches`, ...) keep only objects with a valid
+    `outlet`. What is dropped is reported in one debug line.
+    """
+    if isinstance(value, list):
+        if not all(isinstance(item, Mapping) for item in value):
+            return None
+        merged: dict[Any, Any] = {}
+        for item in value:
+            merged.update(item)
+        value = merged
+    if not isinstance(value, Mapping):
+        return None
+    budget = [MAX_NODES]
+    dropped = [0]
+    out = SanitizedParams()
+    for key, item in value.items():
+        if not _key_ok(key):
+            dropped[0] += 1
+            continue
+        if budget[0] > 0 and _plain(item) and key not in CHANNEL_ARRAYS:
+            budget[0] -= 1
+            out[key] = item
+            continue
+        clean = _clean_value(item, 1, budget, dropped)
+        if clean is _DROP or clean is _TOO_BIG:
+            dropped[0] += 1
+            continue
+        if key in CHANNEL_ARRAYS:
+            clean = _channel_items(clean, dropped)
+            if clean is None:
+                dropped[0] += 1
+                continue
+        out[key] = clean
+    if dropped[0]:
+        _LOGGER.debug("Dropped %d invalid or oversized value(s) from device params", dropped[0])
+    return out
+
+
+def _key_ok(key: object) -> bool:
+    if type(key) is str and len(key) <= 64 and key.isascii() and "\x00" not in key:
+        return True  # fast path: the usual short ASCII key
+    return isinstance(key, str) and len(key) <= MAX_KEY and _text_ok(key)
+
+
+def _plain(value: object) -> bool:
+    """Return True for the usual values that need no further look: short ASCII text, bools,
+    None and ints in 32 bits (the fast path of the hot push path)."""
+    kind = type(value)
+    if kind is str and isinstance(value, str):
+        return len(value) <= 256 and value.isascii() and "\x00" not in value
+    if kind is int and isinstance(value, int):
+        return -(2**31) <= value < 2**31
+    return kind is bool or value is None
+
+
+def _clean_value(value: object, depth: int, budget: list[int], dropped: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return _TOO_BIG
+    kind = type(value)
+    if kind is str:
+        return value if _text_ok(value) else _DROP  # type: ignore[arg-type]
+    if kind is bool or value is None:
+        return value
+    if kind is int:
+        return value if _INT64_MIN <= value <= _INT64_MAX else _DROP  # type: ignore[operator]
+    if kind is float:
+        return value if math.isfinite(value) else _DROP  # type: ignore[arg-type]
+    if isinstance(value, Mapping):
+        if depth > MAX_DEPTH:
+            return _TOO_BIG
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if budget[0] > 0 and _plain(item) and _key_ok(key):
+                budget[0] -= 1
+                out[key] = item
+                continue
+            clean = _clean_value(item, depth + 1, budget, dropped) if _key_ok(key) else _DROP
+            if clean is _TOO_BIG:
+                return _TOO_BIG
+            if clean is _DROP:
+                dropped[0] += 1
+            else:
+                out[key] = clean
+        return out
+    if isinstance(value, list | tuple):
+        if depth > MAX_DEPTH:
+            return _TOO_BIG
+        items: list[Any] = []
+        for item in value:
+            clean = _clean_value(item, depth + 1, budget, dropped)
+            if clean is _TOO_BIG:
+                return _TOO_BIG
+            if clean is _DROP:
+                dropped[0] += 1
+            else:
+                items.append(clean)
+        return items
+    if isinstance(value, str):  # a str subclass
+        return _clean_value(str(value), depth, budget, dropped)
+    return _DROP
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +248,43 @@ class Tokens:
             now,
         )
 
-    def refresh_due(self, now: float | None = None) -> bool:
-        """Return True once half of the access token's life has passed (refresh proactively)."""
+    @classmethod
+    def from_cloud(
+        cls,
+        access_token: object,
+        refresh_token: object,
+        *,
+        access_expires_ms: object = None,
+        refresh_expires_ms: object = None,
+        access_lifetime: float = ACCESS_TOKEN_LIFETIME,
+        refresh_lifetime: float = REFRESH_TOKEN_LIFETIME,
+    ) -> Tokens:
+        """Build tokens from a login, refresh or OAuth answer; raise ValueError when malformed.
+
+        Expiry times (epoch milliseconds, OAuth only) that are not plausible are ignored in
+        favour of the documented lifetimes.
+        """
+        now = time.time()
+        return cls.issued_now(
+            valid_token(access_token),
+            valid_token(refresh_token),
+            access_expires_at=_expiry(access_expires_ms, now),
+            refresh_expires_at=_expiry(refresh_expires_ms, now),
+            access_lifetime=access_lifetime,
+            refresh_lifetime=refresh_lifetime,
+            now=now,
+        )
+
+    def refresh_at(self, margin: float = 0.0) -> float:
+        """Return when (epoch seconds) to refresh: at half life, or `margin` before expiry."""
+        half_life = self.issued_at + (self.access_expires_at - self.issued_at) / 2
+        return min(half_life, self.access_expires_at - margin)
+
+    def refresh_due(self, now: float | None = None, margin: float = 0.0) -> bool:
+        """Return True once half of the access token's life has passed (refresh proactively),
+        or when it expires within `margin` seconds."""
         now = time.time() if now is None else now
-        return now >= self.issued_at + (self.access_expires_at - self.issued_at) / 2
+        return now >= self.refresh_at(margin)
 
     def refresh_expired(self, now: float | None = None) -> bool:
         """Return True when the refresh token has expired."""
@@ -87,13 +323,12 @@ class UserInfo:
     country_code: str | None = None
 
     @classmethod
-    def from_api(cls, user: Mapping[str, Any]) -> UserInfo:
-        """Parse `data.user` of login/profile."""
-        apikey = user.get("apikey")
-        if not isinstance(apikey, str) or not apikey:
-            raise ValueError("user without apikey")
+    def from_api(cls, user: object) -> UserInfo:
+        """Parse `data.user` of login/profile; raise ValueError when it is unusable."""
+        if not isinstance(user, Mapping):
+            raise ValueError("user is not an object")  # noqa: TRY004 - one error type for callers
         return cls(
-            apikey=apikey,
+            apikey=valid_token(user.get("apikey"), MAX_ID),
             email=_str_or_none(user.get("email")),
             phone=_str_or_none(user.get("phoneNumber")),
             nickname=_str_or_none(user.get("nickname")),
@@ -117,20 +352,23 @@ class Family:
     apikey: str | None = field(default=None, repr=False)  # the user's apikey (§4.2 fallback)
 
     @classmethod
-    def from_api(cls, item: Mapping[str, Any]) -> Family:
-        """Parse one `familyList` item."""
+    def from_api(cls, item: object) -> Family | None:
+        """Parse one `familyList` item; None when it is unusable (invalid rooms are skipped)."""
+        if not isinstance(item, Mapping) or not is_valid_id(family_id := item.get("id")):
+            return None
+        room_list = item.get("roomList")
         rooms = {
-            str(room["id"]): str(room.get("name", ""))
-            for room in item.get("roomList") or ()
-            if isinstance(room, Mapping) and "id" in room
+            room["id"]: clean_text(room.get("name")) or ""
+            for room in (room_list if isinstance(room_list, list) else ())
+            if isinstance(room, Mapping) and is_valid_id(room.get("id"))
         }
-        index = item.get("index")
+        apikey = item.get("apikey")
         return cls(
-            id=str(item["id"]),
-            name=str(item.get("name") or ""),
+            id=family_id,
+            name=clean_text(item.get("name")) or "",
             rooms=rooms,
-            index=index if isinstance(index, int) else 0,
-            apikey=_str_or_none(item.get("apikey")),
+            index=_int64_or(item.get("index"), 0),
+            apikey=apikey if is_valid_id(apikey) else None,
         )
 
 
@@ -162,34 +400,36 @@ class Thing:
     def parent_id(self) -> str | None:
         """Return the bridge of a zigbee child (`params.parentid`)."""
         parent = self.params.get("parentid")
-        return parent if isinstance(parent, str) and parent else None
+        return parent if is_valid_id(parent) else None
 
     @classmethod
-    def from_api(cls, entry: Mapping[str, Any]) -> Thing | None:
+    def from_api(cls, entry: object) -> Thing | None:
         """Parse one thing-list entry; return None for groups and unusable items."""
+        if not isinstance(entry, Mapping):
+            return None
         item_type = entry.get("itemType")
         data = entry.get("itemData")
-        if item_type not in (ITEM_OWN_DEVICE, ITEM_SHARED_DEVICE) or not isinstance(data, Mapping):
+        if (
+            type(item_type) is not int
+            or item_type not in (ITEM_OWN_DEVICE, ITEM_SHARED_DEVICE)
+            or not isinstance(data, Mapping)
+        ):
             return None
         deviceid = data.get("deviceid")
         apikey = data.get("apikey")
-        if not isinstance(deviceid, str) or not deviceid or not isinstance(apikey, str):
-            _LOGGER.debug("Skipping a thing without deviceid or apikey")
+        if not is_valid_id(deviceid) or not is_valid_id(apikey):
+            _LOGGER.debug("Skipping a thing without a valid deviceid or apikey")
             return None
         extra = _mapping(data.get("extra"))
-        params = _mapping(data.get("params"))
+        params: Mapping[str, Any] = sanitize_params(data.get("params")) or {}
         family = _mapping(data.get("family"))
-        tags = _mapping(data.get("tags"))
-        uiid = extra.get("uiid")
-        index = entry.get("index")
+        tags: Mapping[str, Any] = sanitize_params(data.get("tags")) or {}
         mac = params.get("staMac") or extra.get("staMac") or extra.get("mac")
         return cls(
             deviceid=deviceid,
-            name=str(data.get("name") or deviceid),
+            name=clean_text(data.get("name"), 256) or deviceid,
             owner_apikey=apikey,
-            uiid=uiid
-            if isinstance(uiid, int) and not isinstance(uiid, bool)
-            else _int_or_none(uiid),
+            uiid=_uiid(extra.get("uiid")),
             online=data.get("online") is True,
             params=dict(params),
             shared=item_type == ITEM_SHARED_DEVICE,
@@ -198,9 +438,9 @@ class Thing:
             firmware_model=_str_or_none(extra.get("model")),
             mac=_str_or_none(mac),
             tags=dict(tags),
-            family_id=_str_or_none(family.get("familyid")),
-            room_id=_str_or_none(family.get("roomid")),
-            index=index if isinstance(index, int) else 0,
+            family_id=_id_or_none(family.get("familyid")),
+            room_id=_id_or_none(family.get("roomid")),
+            index=_int64_or(entry.get("index"), 0),
         )
 
 
@@ -209,14 +449,39 @@ def _mapping(value: object) -> Mapping[str, Any]:
 
 
 def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return clean_text(value) or None
 
 
-def _int_or_none(value: object) -> int | None:
-    try:
-        return int(str(value))
-    except ValueError:
+def _id_or_none(value: object) -> str | None:
+    return value if is_valid_id(value) else None
+
+
+def _int64_or(value: object, default: int) -> int:
+    if type(value) is int and _INT64_MIN <= value <= _INT64_MAX:
+        return value
+    return default
+
+
+def _uiid(value: object) -> int | None:
+    """Return a UIID from an int or a short decimal string."""
+    if isinstance(value, str) and 0 < len(value) <= 6 and value.isdecimal() and value.isascii():
+        value = int(value)
+    if type(value) is int and 0 <= value <= 1_000_000:
+        return value
+    return None
+
+
+def _expiry(value: object, now: float) -> float | None:
+    """Return an expiry time in epoch seconds from epoch milliseconds, if it is plausible."""
+    if type(value) not in (int, float):
         return None
+    try:
+        seconds = value / 1000  # type: ignore[operator]
+    except OverflowError:  # an integer too large for a float
+        return None
+    if not math.isfinite(seconds) or seconds <= max(now, _MIN_EPOCH):
+        return None
+    return min(seconds, now + _MAX_LIFETIME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,26 +505,41 @@ class DeviceOnline:
 type DeviceEvent = DeviceUpdate | DeviceOnline
 
 
-# Arrays whose items are keyed by `outlet`; pushes may carry only the changed channels (§13.6).
-_CHANNEL_ARRAYS = frozenset({"switches", "configure", "pulses"})
+def _valid_outlet(outlet: object) -> TypeGuard[int]:
+    return isinstance(outlet, int) and type(outlet) is int and 0 <= outlet < MAX_OUTLETS
+
+
+def _channel_items(value: object, dropped: list[int]) -> list[dict[str, Any]] | None:
+    """Return the items of a channel array that carry a valid outlet (None: not an array)."""
+    if not isinstance(value, list):
+        return None
+    items = [item for item in value if isinstance(item, dict) and _valid_outlet(item.get("outlet"))]
+    dropped[0] += len(value) - len(items)
+    return items
 
 
 def merge_params(state: dict[str, Any], update: Mapping[str, Any]) -> None:
-    """Merge pushed params into a device's state in place; channel arrays merge by `outlet`."""
-    for key, value in update.items():
-        current = state.get(key)
-        if key in _CHANNEL_ARRAYS and isinstance(value, list) and isinstance(current, list):
-            by_outlet = {item.get("outlet"): item for item in current if isinstance(item, Mapping)}
+    """Merge pushed params into a device's state in place; channel arrays merge by `outlet`.
+
+    Any input is survived: `update` is sanitised first (see `sanitize_params`), channel items
+    without a valid `outlet` are dropped, and invalid items already in `state` are removed when
+    their array is merged, so one bad push can never make later merges fail.
+    """
+    clean = update if type(update) is SanitizedParams else sanitize_params(update)
+    if not clean:
+        return
+    for key, value in clean.items():
+        if key in CHANNEL_ARRAYS:
+            current = state.get(key)
+            by_outlet: dict[int, dict[str, Any]] = {}
+            if isinstance(current, list):
+                for item in current:
+                    if isinstance(item, dict) and _valid_outlet(outlet := item.get("outlet")):
+                        by_outlet[outlet] = item
             for item in value:
-                if isinstance(item, Mapping) and "outlet" in item:
-                    previous = by_outlet.get(item["outlet"])
-                    by_outlet[item["outlet"]] = {**previous, **item} if previous else dict(item)
-            state[key] = sorted(
-                by_outlet.values(), key=lambda item: _outlet_sort_key(item.get("outlet"))
-            )
+                outlet = item["outlet"]
+                previous = by_outlet.get(outlet)
+                by_outlet[outlet] = {**previous, **item} if previous else dict(item)
+            state[key] = [by_outlet[outlet] for outlet in sorted(by_outlet)]
         else:
             state[key] = value
-
-
-def _outlet_sort_key(outlet: object) -> int:
-    return outlet if isinstance(outlet, int) else 1 << 30

@@ -1,0 +1,22 @@
+"""Fuzz suite: hostile input through the real protocol code (issue #9, "make it provable").
+
+Targets (tests/fuzz/test_protocol.py): websocket frames through `LongConnection`'s frame
+handler (directly and over a real socket), `userOnline` answers, device params through
+`sanitize_params`/`merge_params` per UIID, the model parsers, and REST answers through the real
+`CoolkitClient` against a local server. Each must end every input in a result or a typed
+`CoolkitError`, keep its invariants, and still work afterwards.
+
+CI runs a seeded slice as part of the test suite; `scripts/fuzz --count 100000` runs the full
+one and prints the table (inputs, outcomes, unhandled exceptions by kind, wall time).
+
+Adding a target (for example frames through the real coordinator into entities):
+1. add a module `tests/fuzz/test_<name>.py`;
+2. in a test, `run = new_run("<name>", share)` (`share` of `EWELINK_FUZZ_COUNT`), and for
+   `index in range(run.budget)` build the input from `Hostile(run.rng(index))` (`frame(h)`,
+   `hostile_update(h, params)`, `h.mutate(...)`), then call `run.ok(...)`, `run.handled(err)`
+   or `run.fail(index, err)`;
+3. end with `run.finish()`, `assert not run.unhandled, run.verdict()` and a check that the
+   system still works. A test needing Home Assistant requests `hass` and
+   `enable_custom_integrations` explicitly (this package's conftest turns the autouse one off).
+The summary table picks the run up by itself.
+"""
