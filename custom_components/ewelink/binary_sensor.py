@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from homeassistant.components.binary_sensor import (
@@ -9,10 +10,12 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import EwelinkConfigEntry
+from .coolkit import Thing
+from .coordinator import EwelinkConfigEntry, battery_powered
 from .devices import DOOR_WIFI, uiid_in
 from .entity import EwelinkEntity, EwelinkEntityDescription, async_add_device_entities
 
@@ -21,9 +24,10 @@ PARALLEL_UPDATES = 0
 
 @dataclass(frozen=True, kw_only=True)
 class EwelinkBinarySensorDescription(EwelinkEntityDescription, BinarySensorEntityDescription):
-    """A binary sensor: the param's value that means "on"."""
+    """A binary sensor: the param's value that means "on" (or a value of the device itself)."""
 
     on_value: object
+    value_fn: Callable[[Thing], object] | None = None
 
 
 BINARY_SENSORS: tuple[EwelinkBinarySensorDescription, ...] = (
@@ -61,6 +65,18 @@ BINARY_SENSORS: tuple[EwelinkBinarySensorDescription, ...] = (
         device_class=BinarySensorDeviceClass.MOISTURE,
         exists_fn=uiid_in(frozenset({4026})),
     ),
+    # The cloud's online flag of battery devices, which sleep: their other entities keep their
+    # last reported values while the cloud says offline.
+    EwelinkBinarySensorDescription(
+        key="connectivity",
+        param="online",
+        on_value=True,
+        value_fn=lambda thing: thing.online,
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        available_when_offline=True,
+        exists_fn=battery_powered,
+    ),
 )
 
 
@@ -88,7 +104,11 @@ class EwelinkBinarySensor(EwelinkEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool | None:
         """Return True when the param has the "on" value."""
-        value = self.params.get(self.entity_description.param)
+        description = self.entity_description
+        if description.value_fn is not None:
+            value = description.value_fn(self.thing)
+        else:
+            value = self.params.get(description.param)
         if value is None:
             return None
         return bool(value == self.entity_description.on_value)
