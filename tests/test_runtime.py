@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 from datetime import timedelta
-import functools
 import itertools
 import json
 import logging
@@ -23,7 +22,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.ewelink import async_remove_config_entry_device
 from custom_components.ewelink.const import CONF_TOKEN, DOMAIN, THING_LIST_INTERVAL
 from custom_components.ewelink.coolkit import Thing
-from custom_components.ewelink.coordinator import CONNECTION_GRACE, PathUnavailableError
+from custom_components.ewelink.coordinator import (
+    CONNECTION_GRACE,
+    QUERY_SECONDS,
+    PathUnavailableError,
+)
 from tests.common import APP_ID, PASSWORD, Cloud, state_of, wait_for
 from tests.conftest import setup_entry
 
@@ -203,16 +206,20 @@ async def test_long_outage_makes_entities_unavailable(
 async def test_reconnect_resyncs_missed_changes(
     hass: HomeAssistant, cloud: Cloud, config_entry: MockConfigEntry
 ) -> None:
-    """Changes made while the socket was down are read back after reconnecting."""
+    """Changes made while the socket was down are read back after reconnecting (states and
+    online flags)."""
     lamp = await cloud.sim.add_device(cloud.owner, "1000000111", uiid=1, name="Lamp")
+    cellar = await cloud.sim.add_device(cloud.owner, "1000000138", uiid=1, name="Cellar")
     await setup_entry(hass, config_entry)
     coordinator = config_entry.runtime_data.coordinator
     cloud.sim.faults.refuse_ws_seconds = 3
     await cloud.sim.drop_app_sockets()
     await wait_for(lambda: not coordinator.connected)
     await lamp.report({"switch": "on"})  # nobody is listening: this push is lost
+    await cellar.go_offline()  # and so is this sysmsg
     await wait_for(lambda: coordinator.connected, timeout=20)
     await wait_for(lambda: state_of(hass, "switch.lamp") == "on")
+    await wait_for(lambda: state_of(hass, "switch.cellar") == STATE_UNAVAILABLE)
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
@@ -559,13 +566,23 @@ async def test_hostile_frames_do_not_stop_the_connection(
     push({"switches": [{"outlet": [1], "switch": "on"}, {"outlet": "x"}, 5]})
     push({"switches": "garbage", "configure": {"outlet": 0}})
     push({"switches": [{"outlet": 0, "switch": {"nested": [1, 2, 3]}}]})
-    push({"deep": functools.reduce(lambda inner, _: [inner], range(200), [])})
+    deep = "[" * 50000 + "]" * 50000
+    frames = [
+        deep,
+        f'{{"action":"update","deviceid":"1000000127","apikey":"{apikey}","params":{{"deep":{deep}}}}}',
+        f'{{"error":0,"sequence":{deep}}}',
+        r'{"action":"update","deviceid":"1000000127","params":{"bad\ud800":"\udfff"}}',
+    ]
     for conn in cloud.sim.hub.by_apikey[apikey]:
-        conn.send("[" * 50000 + "]" * 50000)  # deeper than any parser allows
+        for text in frames:
+            conn.send(text)
     await wait_for(lambda: coordinator.connected, timeout=30)
     await lamp.report({"switches": [{"outlet": 1, "switch": "on"}]})
     await wait_for(lambda: state_of(hass, "switch.strip_channel_2") == "on", timeout=20)
     assert config_entry.state is ConfigEntryState.LOADED
+    # The cache is still written and read back.
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    assert state_of(hass, "switch.strip_channel_2") == "on"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.exc_info]
 
@@ -731,3 +748,30 @@ async def test_other_sources_and_command_paths(
     await hass.services.async_call("switch", "turn_on", {"entity_id": "switch.lamp"}, blocking=True)
     assert failing.sent == [("1000000135", {"switch": "on"})]
     assert lamp.params["switch"] == "on"  # passed on to the long connection
+
+
+async def test_slow_reads_make_catch_up_query_the_devices(
+    hass: HomeAssistant, cloud: Cloud, config_entry: MockConfigEntry
+) -> None:
+    """When reading the list takes longer than asking the few stale devices, they are asked."""
+    lamp = await cloud.sim.add_device(cloud.owner, "1000000136", uiid=1, name="Lamp")
+    await cloud.sim.add_device(cloud.owner, "1000000137", uiid=1, name="Cellar")
+    await setup_entry(hass, config_entry)
+    coordinator = config_entry.runtime_data.coordinator
+    cloud.sim.faults.latency = 0.6
+    reads = coordinator.sync_stats.reads
+    coordinator.async_request_read()
+    await wait_for(lambda: coordinator.sync_stats.reads == reads + 1)
+    assert coordinator.sync_stats.last_read_seconds is not None
+    assert coordinator.sync_stats.last_read_seconds > 2 * QUERY_SECONDS
+    cloud.sim.faults.latency = 0
+    cloud.sim.faults.refuse_ws_seconds = 1
+    await cloud.sim.drop_app_sockets()
+    await wait_for(lambda: not coordinator.connected)
+    await lamp.report({"switch": "on"})
+    calls = thing_list_calls(cloud)
+    await wait_for(lambda: coordinator.connected, timeout=20)
+    await wait_for(lambda: state_of(hass, "switch.lamp") == "on")
+    await wait_for(lambda: not coordinator.stale)
+    assert coordinator.sync_stats.queries == 2
+    assert thing_list_calls(cloud) == calls

@@ -35,7 +35,6 @@ _THING_FIELDS: Final = tuple(f.name for f in fields(Thing))
 _SCALARS = (str, int, float, bool, type(None))
 
 
-
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """What is cached: the homes, the things and the homes chosen in the options."""

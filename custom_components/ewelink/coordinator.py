@@ -72,8 +72,10 @@ RETRY_MAX: Final = 30.0
 # At setup, wait this long for the first connection attempt so that the first read needs no
 # catch-up (pushes are received from its start).
 FIRST_CONNECT_WAIT: Final = 5.0
-# Stale devices queried at once over the websocket while REST reads fail.
+# Stale devices queried at once over the websocket, and what a query costs: the long
+# connection sends a frame every 100 ms (coolkit-cloud.md §11).
 QUERY_BATCH: Final = 10
+QUERY_SECONDS: Final = 0.1
 
 # Battery devices report their level in this param (percent, or volts on the DW2).
 BATTERY_PARAM: Final = "battery"
@@ -470,6 +472,16 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
             if not self._read_due():
                 await self._wake.wait()
                 continue
+            if (
+                not self._full_read_wanted
+                and failures == 0
+                and (self._query_task is None or self._query_task.done())
+                and self._queries_are_faster()
+            ):
+                before = len(self._stale)
+                await self._query_stale()
+                if len(self._stale) < before:
+                    continue  # what is left (devices that did not answer) is read next
             try:
                 await self._async_read(full=self._full_read_wanted)
             except ReauthRequiredError:
@@ -494,6 +506,15 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
                     pass
             else:
                 failures = 0
+
+    def _queries_are_faster(self) -> bool:
+        """Return True when querying the stale devices beats reading the whole list.
+
+        Queries go one per `QUERY_SECONDS` over the long connection; a read takes what the last
+        one took (one call per home, or pages of 30 two a second).
+        """
+        last = self.sync_stats.last_read_seconds
+        return self.connected and last is not None and len(self._stale) * QUERY_SECONDS < last
 
     def _retry_delay(self, failures: int) -> float:
         ceiling = min(RETRY_MAX, RETRY_MIN * 2 ** (failures - 1))
@@ -543,17 +564,14 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
     def _sync_device_registry(self, *, missing_only: bool = False) -> None:
         """Register every device (bridges first) and remove the ones gone.
 
-        Only devices whose registry data changed are written. A MAC address that another device
-        already has (two devices reporting the same MAC) is left out of the second one.
+        Only devices whose registry data changed are written (`missing_only`: only devices not
+        registered at all, when the data comes from the cache). A MAC address that another
+        device already has (two devices reporting the same MAC) is left out of the second one.
         """
         registry = dr.async_get(self.hass)
         entry_id = self.config_entry.entry_id
         devices = self.data
         for thing in sorted(devices.values(), key=lambda t: t.parent_id is not None):
-            if missing_only and registry.async_get_device_by_identifier(
-                (DOMAIN, thing.deviceid), entry_id
-            ):
-                continue
             firmware = thing.params.get("fwVersion")
             parent = thing.parent_id if thing.parent_id in devices else None
             info = (
@@ -570,6 +588,10 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
             if self._registered.get(thing.deviceid) == info:
                 continue
             self._registered[thing.deviceid] = info
+            if missing_only and registry.async_get_device_by_identifier(
+                (DOMAIN, thing.deviceid), entry_id
+            ):
+                continue  # registered from this very data before the cache was written
             self._register(registry, thing, info)
         if missing_only:
             return
@@ -809,7 +831,7 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
                 return False
             self._sequences[key] = sequence
         self._apply(deviceid, params, None)
-        if complete and self.connected:
+        if complete:
             self._stale.discard(deviceid)
         return True
 
