@@ -57,6 +57,7 @@ from homeassistant.helpers import entity_registry as er, frame
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_component import DATA_INSTANCES
 from homeassistant.helpers.entity_platform import EntityPlatform
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
@@ -67,7 +68,8 @@ from pytest_homeassistant_custom_component.common import (
 import custom_components.ewelink  # noqa: F401  the repository's package wins over any other
 from custom_components.ewelink.api import rate_limiter
 from custom_components.ewelink.const import DOMAIN
-from custom_components.ewelink.coolkit import CoolkitClient, Servers
+from custom_components.ewelink.coolkit import CoolkitClient, Servers, Thing
+import custom_components.ewelink.coolkit.client as thing_pages
 from simulator import Simulator, SimulatorConfig, VirtualDevice
 from simulator.uiids import apply_command
 
@@ -298,9 +300,18 @@ def _every_event(data: Any) -> bool:
 
 
 async def push_cpu(
-    hass: HomeAssistant, handle: Callable[[str], None], frames: list[str], updates: int
+    hass: HomeAssistant,
+    handle: Callable[[str], None],
+    thing: Thing,
+    frames: list[str],
+    updates: int,
 ) -> dict[str, float]:
-    """Measure CPU per push against the floor for one device's two alternating frames."""
+    """Measure CPU per push against the floor for one device's two alternating frames.
+
+    Also against HA's own entity writes: `json.loads` and `async_write_ha_state` of the same
+    entities, with the device's params already in their new state (what any integration built
+    on HA entities pays; the difference to ours is the client's and the coordinator's work).
+    """
     changed: list[tuple[str, str, dict[str, Any]]] = []
     written: list[str] = []
 
@@ -343,7 +354,32 @@ async def push_cpu(
 
     floor = cpu_us(floor_push, updates)
     await hass.async_block_till_done()
-    return {"ours": ours, "floor": floor, "changed": per_push_changed, "written": per_push_written}
+
+    states: list[dict[str, Any]] = []
+    for text in frames:
+        handle(text)
+        states.append(copy.deepcopy(thing.params))
+    entities = [
+        hass.data[DATA_INSTANCES][entity_id.split(".")[0]].get_entity(entity_id)
+        for entity_id in dict.fromkeys(item[0] for item in changed)
+    ]
+
+    def entity_floor_push(n: int) -> None:
+        json.loads(frames[n % 2])
+        thing.params = states[n % 2]
+        for entity in entities:
+            entity.async_write_ha_state()
+
+    entity_floor = cpu_us(entity_floor_push, updates)
+    thing.params = copy.deepcopy(states[1])
+    await hass.async_block_till_done()
+    return {
+        "ours": ours,
+        "floor": floor,
+        "entity_floor": entity_floor,
+        "changed": per_push_changed,
+        "written": per_push_written,
+    }
 
 
 def profile_summary(profile: cProfile.Profile, limit: int = 18) -> str:
@@ -359,8 +395,11 @@ def profile_summary(profile: cProfile.Profile, limit: int = 18) -> str:
 # -- one account size ----------------------------------------------------------------------
 
 
-async def run(devices: int, updates: int, profile: bool) -> dict[str, Any]:
+async def run(devices: int, updates: int, profile: bool, one_call: bool) -> dict[str, Any]:
     """Measure one account of `devices` devices."""
+    if one_call:
+        # What the client's `num=0` read will do: the whole home in one call.
+        thing_pages.THING_PAGE_SIZE = 0
     config = SimulatorConfig(hb_interval=145, device_connect_concurrency=128)
     result: dict[str, Any] = {"devices": devices}
     profiles: dict[str, str] = {}
@@ -410,8 +449,11 @@ async def run(devices: int, updates: int, profile: bool) -> dict[str, Any]:
             # push CPU per device type
             handle = coordinator.connection._handle_text
             frames_by_type: dict[int, list[str]] = {}
+            deviceids_by_type: dict[int, str] = {}
             for device in sim.devices.values():
-                frames_by_type.setdefault(device.uiid, push_frames(device, owner.apikey))
+                if device.uiid not in frames_by_type:
+                    frames_by_type[device.uiid] = push_frames(device, owner.apikey)
+                    deviceids_by_type[device.uiid] = device.deviceid
             receive = await websocket_receive_us(
                 [f for frames in frames_by_type.values() for f in frames], updates
             )
@@ -421,12 +463,15 @@ async def run(devices: int, updates: int, profile: bool) -> dict[str, Any]:
             for uiid, frames in frames_by_type.items():
                 if profiler is not None and uiid == 126:
                     profiler.enable()
-                figures = await push_cpu(hass, handle, frames, updates)
+                thing = coordinator.data[deviceids_by_type[uiid]]
+                figures = await push_cpu(hass, handle, thing, frames, updates)
                 if profiler is not None and uiid == 126:
                     profiler.disable()
                 cpu[str(uiid)] = {
                     **figures,
                     "ratio": (figures["ours"] + receive) / (figures["floor"] + receive),
+                    "entity_ratio": (figures["ours"] + receive)
+                    / (figures["entity_floor"] + receive),
                 }
             result["push"] = cpu
             if profiler is not None:
@@ -444,6 +489,15 @@ async def run(devices: int, updates: int, profile: bool) -> dict[str, Any]:
             result["recovery_s"] = fresh - back
             result["drop_to_fresh_s"] = fresh - dropped
             result["recovery_calls"] = rest_calls(sim, dropped, fresh)
+            stats = getattr(coordinator, "sync_stats", None)
+            result["read_s"] = stats.last_read_seconds if stats is not None else None
+            sample = list(sim.devices.values())[:10]
+            started = time.monotonic()
+            await asyncio.gather(
+                *(coordinator.connection.query(d.deviceid, owner.apikey) for d in sample)
+            )
+            result["query_s"] = time.monotonic() - started
+            result["queried"] = len(sample)
             await asyncio.sleep(1)  # let the catch-up finish before the restart
 
             # warm setup: Home Assistant restarted after every device changed meanwhile
@@ -536,8 +590,8 @@ def worker(args: list[str]) -> dict[str, Any]:
     """Run one measurement in this process (called by `main` in a fresh process)."""
     if args[0] == "--bare":
         return asyncio.run(bare(int(args[1]), json.loads(args[2])))
-    devices, updates, profile = int(args[0]), int(args[1]), args[2] == "1"
-    return asyncio.run(run(devices, updates, profile))
+    devices, updates = int(args[0]), int(args[1])
+    return asyncio.run(run(devices, updates, args[2] == "1", args[3] == "1"))
 
 
 def spawn(*args: str) -> dict[str, Any]:
@@ -578,12 +632,22 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="print cProfile summaries of the largest size"
     )
+    parser.add_argument(
+        "--one-call-read",
+        action="store_true",
+        help="read each home's thing list in one call (num=0) instead of pages of 30",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rows: list[dict[str, Any]] = []
     for size in sizes:
         profile = args.profile and size == max(sizes)
-        row = spawn(str(size), str(args.updates), "1" if profile else "0")
+        row = spawn(
+            str(size),
+            str(args.updates),
+            "1" if profile else "0",
+            "1" if args.one_call_read else "0",
+        )
         row["bare_bytes"] = spawn("--bare", str(size), json.dumps(row["domains"]))["memory_bytes"]
         rows.append(row)
         print(f"measured {size} devices", file=sys.stderr, flush=True)
@@ -603,6 +667,8 @@ def main() -> None:
             )
         print(f"{label:<52} {cells}  {verdict}")
 
+    reads = "one call per home (num=0)" if args.one_call_read else "pages of 30"
+    print(f"thing-list reads: {reads}; rate limits on")
     header = " ".join(f"{str(row['devices']) + ' dev':>9}" for row in rows)
     print(f"{'(goals are checked at ' + str(largest) + ' devices)':<52} {header}")
     goal_row("entities", lambda r: r["entities"], "n", None)
@@ -620,6 +686,13 @@ def main() -> None:
     goal_row("recovery: socket back -> every entity fresh (s)", lambda r: r["recovery_s"], "s", 5.0)
     goal_row("recovery: socket dropped -> fresh (s)", lambda r: r["drop_to_fresh_s"], "s", None)
     goal_row("recovery REST calls", lambda r: r["recovery_calls"], "n", None)
+    goal_row("catch-up: one read of the thing list (s)", lambda r: r["read_s"], "s", None)
+    goal_row(
+        "catch-up: websocket query of 10 devices (s)",
+        lambda r: r["query_s"] * 10 / r["queried"],
+        "s",
+        None,
+    )
     goal_row(
         "memory per device, beyond HA's entities (KB)",
         lambda r: (r["memory_bytes"] - r["bare_bytes"]) / r["devices"],
@@ -641,9 +714,11 @@ def main() -> None:
         detail = rows[-1]["push"].get(key)
         if detail:
             print(
-                f"{'':<4}UIID {uiid} at {largest}: ours {detail['ours']:.1f} us + receive, floor "
-                f"{detail['floor']:.1f} us + receive; {detail['changed']:.0f} states changed, "
-                f"{detail['written']:.0f} written per push"
+                f"{'':<4}UIID {uiid} at {largest}: ours {detail['ours']:.1f} us, floor "
+                f"{detail['floor']:.1f} us, HA entity writes {detail['entity_floor']:.1f} us "
+                f"(each + receive); {detail['changed']:.0f} states changed, "
+                f"{detail['written']:.0f} written per push; ours / HA entity writes "
+                f"{detail['entity_ratio']:.2f}"
             )
     for row in rows:
         for name, text in row.get("profiles", {}).items():
