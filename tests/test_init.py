@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -157,3 +158,48 @@ async def test_cache_is_removed_with_the_entry(
     assert await hass.config_entries.async_remove(config_entry.entry_id)
     await hass.async_block_till_done()
     assert cache_key(config_entry) not in hass_storage
+
+
+async def writes_during_setup(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
+    """Set the entry up until its devices are fresh; return the entity of every state written."""
+    written: list[str] = []
+
+    @callback
+    def record(event: Event[Any]) -> None:
+        written.append(event.data["entity_id"])
+
+    @callback
+    def every_event(data: Any) -> bool:
+        return True
+
+    unsubs = [
+        hass.bus.async_listen(event_type, record, event_filter=every_event)
+        for event_type in (EVENT_STATE_CHANGED, EVENT_STATE_REPORTED)
+    ]
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    await wait_for(lambda: not coordinator.stale and coordinator.sync_stats.reads >= 1)
+    await hass.async_block_till_done()
+    for unsub in unsubs:
+        unsub()
+    return written
+
+
+async def test_setup_writes_each_state_once(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    cloud: Cloud,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Neither a first setup nor a start from the cache writes a state twice (#13)."""
+    for n in range(3):
+        await cloud.sim.add_device(cloud.owner, f"10000005{n + 10}", uiid=126, name=f"Dual {n}")
+    written = await writes_during_setup(hass, config_entry)
+    assert written
+    assert len(written) == len(set(written)), written
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert cache_key(config_entry) in hass_storage
+    written = await writes_during_setup(hass, config_entry)  # from the cache
+    assert written
+    assert len(written) == len(set(written)), written
