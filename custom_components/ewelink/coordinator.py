@@ -8,7 +8,8 @@ State has several sources, merged per device and never swapped wholesale:
   pushes received while it runs are journaled and re-applied on top of its result, so a push
   newer than the read always wins;
 - pushes over the long connection (`update`, `sysmsg`);
-- answers to websocket `query`s, used for the devices still stale while REST reads fail;
+- answers to websocket `query`s: the catch-up of a few stale devices when that is quicker than
+  reading the whole list, and of every stale device while REST reads fail;
 - other sources through `async_apply_params` / `async_set_reachable` (LAN control), ordered by
   the source's own sequence numbers;
 - commands, applied optimistically once a path acknowledged them.
