@@ -460,9 +460,8 @@ async def test_pushes_during_a_read_win_over_its_result(
     await cabin_lamp.report({"switch": "on"})
     await home_lamp.go_offline()
     await wait_for(lambda: coordinator.sync_stats.reads == reads + 1)
-    await hass.async_block_till_done()
-    assert state_of(hass, "switch.home_lamp") == STATE_UNAVAILABLE
-    assert state_of(hass, "switch.cabin_lamp") == "on"
+    await wait_for(lambda: state_of(hass, "switch.home_lamp") == STATE_UNAVAILABLE)
+    await wait_for(lambda: state_of(hass, "switch.cabin_lamp") == "on")
     assert coordinator.data["1000000121"].params["switch"] == "on"
     assert all(coordinator.data[deviceid] is thing for deviceid, thing in things.items())
     await home_lamp.go_online()
