@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.ewelink.const import CONF_TOKEN
-from tests.common import APP_SECRET, EMAIL, PASSWORD, Cloud
+from tests.common import APP_SECRET, EMAIL, PASSWORD, Cloud, wait_for
 from tests.conftest import setup_entry
 
 
@@ -55,3 +55,41 @@ async def test_diagnostics_redact_every_secret(
     for what, secret in secrets.items():
         assert secret, what
         assert secret not in text, f"{what} leaked into diagnostics"
+
+
+async def test_diagnostics_survive_hostile_params(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    cloud: Cloud,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Deeply nested and unencodable values do not break the download; it stays bounded (#9.5).
+
+    Regression: a deeply nested frame made the diagnostics download fail with HTTP 500.
+    """
+    await cloud.sim.add_device(cloud.owner, "1000000303", uiid=1, name="Lamp")
+    await setup_entry(hass, config_entry)
+    deep: object = "bottom"
+    for _ in range(500):
+        deep = {"level": deep}
+    frame = json.dumps(
+        {
+            "action": "update",
+            "deviceid": "1000000303",
+            "apikey": cloud.owner.apikey,
+            "params": {"deep": deep, "long": "x" * 100000, "switch": "on"},
+        }
+    ).replace('"switch"', '"bad\\ud800", "switch"', 1)
+    frame = frame.replace('"bad\\ud800", "switch"', '"bad\\ud800": 1, "switch"', 1)
+    for conn in cloud.sim.hub.by_apikey[cloud.owner.apikey]:
+        conn.send(frame)
+    coordinator = config_entry.runtime_data.coordinator
+    await wait_for(lambda: coordinator.data["1000000303"].params.get("switch") == "on")
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, config_entry)
+    params = next(d for d in diagnostics["devices"] if d["deviceid"] == "1000000303")["params"]
+    assert params["switch"] == "on"
+    # The boundary (coolkit.sanitize_params) may drop these; whatever is kept is bounded.
+    assert len(params.get("long", "")) < 100000
+    assert len(json.dumps(params.get("deep"))) < 1000
+    assert not any("\ud800" in key for key in params)
+    json.dumps(diagnostics).encode()  # the download is valid UTF-8 JSON

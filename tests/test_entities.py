@@ -93,6 +93,7 @@ async def test_command_errors_by_cause(
     cloud.sim.faults.refuse_ws_seconds = 5
     await cloud.sim.drop_app_sockets()
     await wait_for(lambda: not coordinator.connected)
+    cloud.sim.faults.fail_next("/v2/device/thing/status", 500)  # the REST fallback fails too
     with pytest.raises(HomeAssistantError) as err:
         await coordinator.async_send("1000000408", {"switch": "on"})
     assert err.value.translation_key == "not_connected"

@@ -7,7 +7,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
 from .api import async_client_for_entry
-from .const import DOMAIN, LOGGER
+from .cache import ThingCache
+from .const import CONF_USER_APIKEY, DOMAIN, LOGGER
 from .coordinator import EwelinkConfigEntry, EwelinkCoordinator, EwelinkData
 
 PLATFORMS = [
@@ -27,13 +28,22 @@ PLATFORMS = [
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EwelinkConfigEntry) -> bool:
-    """Load the account's devices, then keep them live over the long connection."""
+    """Create the entities, then keep them live over the long connection.
+
+    With a cached thing list (every start but the first) the entities come up at once with
+    their last known state and the cloud is read in the background; otherwise the first read
+    happens here, once the long connection had its first chance to come up.
+    """
     client = await async_client_for_entry(hass, entry)
-    coordinator = EwelinkCoordinator(hass, entry, client)
-    await coordinator.async_config_entry_first_refresh()
+    cache = ThingCache(hass, entry.entry_id, entry.data[CONF_USER_APIKEY])
+    coordinator = EwelinkCoordinator(hass, entry, client, cache)
+    if not await coordinator.async_restore():
+        coordinator.async_start_push()
+        await coordinator.async_wait_first_attempt()
+        await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = EwelinkData(client, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    coordinator.async_start_push()
+    coordinator.async_start()
     return True
 
 
@@ -53,7 +63,8 @@ async def async_remove_config_entry_device(
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EwelinkConfigEntry) -> None:
-    """End the eWeLink session when the user removes the account (best effort)."""
+    """Delete the cached device list and end the eWeLink session (best effort)."""
+    await ThingCache(hass, entry.entry_id, entry.data[CONF_USER_APIKEY]).async_remove()
     try:
         client = await async_client_for_entry(hass, entry)
         await client.logout()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,15 +16,18 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import UNDEFINED
 
-from .coordinator import EwelinkConfigEntry
+from .coolkit import Thing
+from .coordinator import BATTERY_PARAM, EwelinkConfigEntry
 from .devices import (
     DIFFUSER,
     DOOR_WIFI,
     DOOR_ZIGBEE,
+    KNOWN_UIIDS,
     LIGHT_LEVEL,
     MOTION_ZIGBEE,
     OCCUPANCY,
     WATER_LEAK,
+    reports,
     uiid_in,
 )
 from .entity import EwelinkEntity, EwelinkEntityDescription, async_add_device_entities
@@ -37,6 +41,8 @@ class EwelinkBinarySensorDescription(EwelinkEntityDescription, BinarySensorEntit
 
     on_values: tuple[Any, ...]
     off_values: tuple[Any, ...]
+    device_fn: Callable[[Thing], object] | None = None
+    """Read the state from the device itself instead of `param` (the cloud's online flag)."""
 
 
 def _binary(
@@ -81,6 +87,19 @@ BINARY_SENSORS: tuple[EwelinkBinarySensorDescription, ...] = (
     # ZBBridge: the zigbee LED; SL compares to 1, the ZBBridge-P reports on/off (SL#1814).
     _binary("zigbee_led", "zled", frozenset({66}), None, ((1, "on"), (0, "off")), main=False,
             translation_key="zigbee_led", category=EntityCategory.DIAGNOSTIC, enabled=False),
+    # The cloud's online flag of battery devices, which sleep: their other entities keep their
+    # last reported values while the cloud says offline.
+    EwelinkBinarySensorDescription(
+        key="connectivity",
+        param="online",
+        on_values=(True,),
+        off_values=(False,),
+        device_fn=lambda thing: thing.online,
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        available_when_offline=True,
+        exists_fn=uiid_in(KNOWN_UIIDS, reports(BATTERY_PARAM)),
+    ),
 )  # fmt: skip
 
 
@@ -108,11 +127,14 @@ class EwelinkBinarySensor(EwelinkEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool | None:
         """Return True for an "on" value, False for an "off" value, else unknown."""
-        value = self.params.get(self.entity_description.param)
+        description = self.entity_description
+        if description.device_fn is not None:
+            return bool(description.device_fn(self.thing))
+        value = self.params.get(description.param)
         if isinstance(value, bool):
             return None  # True == 1: a bool is not one of these devices' values
-        if value in self.entity_description.on_values:
+        if value in description.on_values:
             return True
-        if value in self.entity_description.off_values:
+        if value in description.off_values:
             return False
         return None

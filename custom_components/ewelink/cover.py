@@ -237,20 +237,22 @@ class EwelinkCover(EwelinkEntity, CoverEntity):
             self.async_on_remove(
                 self.coordinator.async_subscribe_pushes(self.deviceid, self._handle_message)
             )
+            self.async_on_remove(
+                self.coordinator.async_subscribe_reads(self.deviceid, self._handle_read)
+            )
 
     @callback
     def _handle_message(self, message: Mapping[str, Any]) -> None:
+        held = self._held
         self._apply(message)
+        if self._held != held:
+            self.async_write_ha_state()
 
     @callback
-    def _handle_coordinator_update(self) -> None:
-        """A thing-list read gives the device's full state: start from it again."""
-        if self.entity_description.message_fn is not None and self.deviceid in (
-            self.coordinator.data or {}
-        ):
-            read = self.entity_description.read_fn(self.params)
-            self._held = replace(read, motion=self._held.motion)
-        super()._handle_coordinator_update()
+    def _handle_read(self) -> None:
+        """A read gives the device's full state: start from it again (keep the motion)."""
+        read = self.entity_description.read_fn(self.params)
+        self._held = replace(read, motion=self._held.motion)
 
     def _apply(self, message: Mapping[str, Any]) -> None:
         message_fn = self.entity_description.message_fn

@@ -1,4 +1,8 @@
-"""Diagnostics: the entry, the long connection and every device, with secrets redacted."""
+"""Diagnostics: the entry, the long connection, the reads and every device, secrets redacted.
+
+Everything that came from the network is bounded first (depth, length, encodable text), so the
+download works whatever a device reported.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
+from .cache import json_safe
 from .coordinator import EwelinkConfigEntry
 
 TO_REDACT = {
@@ -20,6 +25,11 @@ TO_REDACT = {
     "mac", "staMac", "bssid", "ssid", "ip", "p2pinfo", "bindInfos", "timers",
 }  # fmt: skip
 
+# Bounds of what a device reported, in the download.
+MAX_DEPTH = 8
+MAX_ITEMS = 100
+MAX_STRING = 2000
+
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: EwelinkConfigEntry
@@ -27,26 +37,36 @@ async def async_get_config_entry_diagnostics(
     """Return what helps to debug the account, without anything private."""
     coordinator = entry.runtime_data.coordinator
     connection = coordinator.connection
-    return async_redact_data(
+    devices = [
         {
-            "entry": entry.as_dict(),
-            "connection": {"state": connection.state.value, **asdict(connection.stats)},
-            "last_update_success": coordinator.last_update_success,
-            "homes": len(coordinator.families),
-            "devices": [
-                {
-                    "deviceid": thing.deviceid,
-                    "uiid": thing.uiid,
-                    "brand": thing.brand,
-                    "model": thing.model,
-                    "firmware_model": thing.firmware_model,
-                    "online": thing.online,
-                    "shared": thing.shared,
-                    "parent": thing.parent_id,
-                    "params": thing.params,
-                }
-                for thing in coordinator.data.values()
-            ],
-        },
+            "deviceid": thing.deviceid,
+            "uiid": thing.uiid,
+            "brand": thing.brand,
+            "model": thing.model,
+            "firmware_model": thing.firmware_model,
+            "online": thing.online,
+            "available": coordinator.device_available(thing.deviceid),
+            "shared": thing.shared,
+            "parent": thing.parent_id,
+            "params": thing.params,
+        }
+        for thing in coordinator.data.values()
+    ]
+    return async_redact_data(
+        json_safe(
+            {
+                "entry": entry.as_dict(),
+                "connection": {"state": connection.state.value, **asdict(connection.stats)},
+                "live": coordinator.live,
+                "stale_devices": len(coordinator.stale),
+                "reads": asdict(coordinator.sync_stats),
+                "last_update_success": coordinator.last_update_success,
+                "homes": len(coordinator.families),
+                "devices": devices,
+            },
+            depth=MAX_DEPTH,
+            items=max(MAX_ITEMS, len(devices)),
+            string=MAX_STRING,
+        ),
         TO_REDACT,
     )

@@ -1,4 +1,4 @@
-"""Base entity: one device of the account, updated by that device's pushes only."""
+"""Base entity: one device of the account, written only when a param it reads changes."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from typing import Any
 from homeassistant.core import callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .const import DOMAIN
 from .coolkit import Thing
-from .coordinator import EwelinkCoordinator
+from .coordinator import EwelinkCoordinator, read_keys
 from .devices import UiidPredicate, is_known, profile_uiid
 
 
@@ -24,14 +23,17 @@ class EwelinkEntityDescription(EntityDescription):
     """What every eWeLink entity description has: the params it reads, the devices it fits.
 
     `param` is the main param; `also_reads` names every other param the entity's state depends
-    on. Together they are the keys whose pushes re-write the entity (`reads`), so they must be
-    complete.
+    on. Together they are the keys whose changes re-write the entity (`reads`), so they must be
+    complete. With a `channel`, a channel-array `param` (`switches`, `configure`, `pulses`)
+    means that channel's item only. `available_when_offline` keeps the entity available while
+    the cloud says the device is offline (it shows the connectivity itself).
     """
 
     param: str
     exists_fn: Callable[[Thing], bool]
     channel: int | None = None
     also_reads: tuple[str, ...] = ()
+    available_when_offline: bool = False
 
     @property
     def reads(self) -> frozenset[str]:
@@ -39,10 +41,15 @@ class EwelinkEntityDescription(EntityDescription):
         return frozenset((self.param, *self.also_reads))
 
 
-class EwelinkEntity(CoordinatorEntity[EwelinkCoordinator]):
-    """An entity of one eWeLink device."""
+class EwelinkEntity(Entity):
+    """An entity of one eWeLink device.
+
+    It listens to its own device's changes of the params it reads, not to the whole account
+    (a `CoordinatorEntity` would be written on every change of every device).
+    """
 
     _attr_has_entity_name = True
+    _attr_should_poll = False
     entity_description: EwelinkEntityDescription
 
     def __init__(
@@ -52,7 +59,7 @@ class EwelinkEntity(CoordinatorEntity[EwelinkCoordinator]):
         description: EwelinkEntityDescription,
     ) -> None:
         """Link the entity to its device (registered by the coordinator)."""
-        super().__init__(coordinator)
+        self.coordinator = coordinator
         self.entity_description = description
         self.deviceid = thing.deviceid
         self._attr_unique_id = f"{thing.deviceid}_{description.key}"
@@ -72,26 +79,25 @@ class EwelinkEntity(CoordinatorEntity[EwelinkCoordinator]):
 
     @property
     def available(self) -> bool:
-        """Available while the long connection is up and the device is online."""
-        return (
-            self.coordinator.connected
-            and self.deviceid in self.coordinator.data
-            and self.thing.online
+        """Return what the coordinator says of the device (connection, online, sleep)."""
+        return self.coordinator.device_available(
+            self.deviceid, when_offline=self.entity_description.available_when_offline
         )
 
     async def async_added_to_hass(self) -> None:
-        """Listen to this device's pushes (not to every message of the account)."""
+        """Listen to the changes of this device's params that the entity reads."""
         await super().async_added_to_hass()
+        description = self.entity_description
         self.async_on_remove(
-            self.coordinator.async_subscribe_device(self.deviceid, self._handle_device_push)
+            self.coordinator.async_subscribe_device(
+                self.deviceid,
+                self.async_write_ha_state,
+                read_keys(description.param, description.channel, description.also_reads),
+            )
         )
 
-    @callback
-    def _handle_device_push(self) -> None:
-        self.async_write_ha_state()
-
     async def async_send(self, params: dict[str, Any]) -> None:
-        """Send a command to the device."""
+        """Send a command to the device (the coordinator chooses the path)."""
         await self.coordinator.async_send(self.deviceid, params)
 
 

@@ -283,6 +283,9 @@ class EwelinkEvent(EwelinkEntity, EventEntity):
         self.async_on_remove(
             self.coordinator.async_subscribe_pushes(self.deviceid, self._handle_message)
         )
+        self.async_on_remove(
+            self.coordinator.async_subscribe_reads(self.deviceid, self._handle_read)
+        )
 
     @callback
     def _handle_message(self, message: Mapping[str, Any]) -> None:
@@ -292,8 +295,6 @@ class EwelinkEvent(EwelinkEntity, EventEntity):
             self.async_write_ha_state()
 
     @callback
-    def _handle_coordinator_update(self) -> None:
-        """A thing-list read: record its stamps, fire nothing."""
-        if self.deviceid in (self.coordinator.data or {}):
-            self.entity_description.seen_fn(self.params, self._memory)
-        super()._handle_coordinator_update()
+    def _handle_read(self) -> None:
+        """A read (thing list, query): record its stamps, fire nothing."""
+        self.entity_description.seen_fn(self.params, self._memory)

@@ -6,6 +6,7 @@ Pure asyncio + aiohttp; nothing here imports Home Assistant.
 from .client import CoolkitClient, Dispatch, LoginResult
 from .const import CLOUD, OAUTH_PAGE, REGIONS, Servers, region_for_country_code
 from .errors import (
+    AckTimeoutError,
     AppNotPermittedError,
     AuthError,
     CommandRejectedError,
@@ -45,6 +46,7 @@ __all__ = [
     "CLOUD",
     "OAUTH_PAGE",
     "REGIONS",
+    "AckTimeoutError",
     "AppNotPermittedError",
     "AuthError",
     "CommandRejectedError",

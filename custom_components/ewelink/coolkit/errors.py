@@ -80,6 +80,10 @@ class DeviceTimeoutError(CoolkitApiError):
     """The device did not answer in time (504, or no ack before our timeout)."""
 
 
+class AckTimeoutError(DeviceTimeoutError):
+    """No answer to a websocket command before our timeout: the socket may be dead, not the device."""
+
+
 class CommandRejectedError(CoolkitApiError):
     """The cloud refused the command (406: no permission for this device)."""
 

@@ -36,6 +36,7 @@ import aiohttp
 
 from .client import CoolkitClient
 from .errors import (
+    AckTimeoutError,
     CommandRejectedError,
     CoolkitApiError,
     CoolkitConnectionError,
@@ -606,7 +607,7 @@ class LongConnection:
             async with asyncio.timeout(self._ack_timeout):
                 reply = await future
         except TimeoutError:
-            raise DeviceTimeoutError(504, f"no answer within {self._ack_timeout:.0f} s") from None
+            raise AckTimeoutError(504, f"no answer within {self._ack_timeout:.0f} s") from None
         finally:
             self._pending.pop(sequence, None)
             if not sent.done():
