@@ -43,6 +43,7 @@ import logging
 import os
 import pstats
 import random
+import socket
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 import custom_components.ewelink  # noqa: F401  the repository's package wins over any other
+from custom_components.ewelink import PLATFORMS
 from custom_components.ewelink.api import rate_limiter
 from custom_components.ewelink.const import DOMAIN
 from custom_components.ewelink.coolkit import CoolkitClient, Servers, Thing
@@ -75,6 +77,7 @@ from simulator.uiids import apply_command
 APP_ID, APP_SECRET = "benchapp000000000000000000000001", "bench-secret"
 EMAIL, PASSWORD = "bench@example.com", "bench-password"
 # A realistic mix: plugs, multi-channel, metering, TH, DualR3 and a battery door sensor.
+PROFILED_UIID = int(os.environ.get("BENCH_PROFILE_UIID", "126"))
 MIX = (1, 2, 4, 32, 190, 15, 77, 126, 154)
 DOOR = 154
 LOGGER = logging.getLogger("bench")
@@ -124,11 +127,19 @@ async def entry_for(hass: HomeAssistant, sim: Simulator) -> MockConfigEntry:
     return entry
 
 
+def free_port() -> int:
+    """Return a TCP port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 async def load_platforms(hass: HomeAssistant) -> None:
     """Load the entity components and our platform modules before measuring memory."""
-    for domain in ("switch", "sensor", "binary_sensor"):
-        await async_setup_component(hass, domain, {})
-    for module in ("switch", "sensor", "binary_sensor", "diagnostics"):
+    for platform in PLATFORMS:
+        await async_setup_component(hass, platform.value, {})
+    for module in (*(platform.value for platform in PLATFORMS), "diagnostics"):
         importlib.import_module(f"custom_components.ewelink.{module}")
 
 
@@ -407,6 +418,8 @@ async def run(devices: int, updates: int, profile: bool, paging: bool) -> dict[s
             hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
             frame.async_setup(hass)
             await async_setup_component(hass, "network", {})  # the web session's resolver needs it
+            # application_credentials needs `http`: give it a free port, not a running HA's 8123.
+            await async_setup_component(hass, "http", {"http": {"server_port": free_port()}})
             await load_platforms(hass)
             sim.add_app(APP_ID, APP_SECRET)
             if paging:
@@ -459,11 +472,11 @@ async def run(devices: int, updates: int, profile: bool, paging: bool) -> dict[s
             cpu: dict[str, dict[str, float]] = {}
             profiler = cProfile.Profile() if profile else None
             for uiid, frames in frames_by_type.items():
-                if profiler is not None and uiid == 126:
+                if profiler is not None and uiid == PROFILED_UIID:
                     profiler.enable()
                 thing = coordinator.data[deviceids_by_type[uiid]]
                 figures = await push_cpu(hass, handle, thing, frames, updates)
-                if profiler is not None and uiid == 126:
+                if profiler is not None and uiid == PROFILED_UIID:
                     profiler.disable()
                 cpu[str(uiid)] = {
                     **figures,
@@ -473,7 +486,7 @@ async def run(devices: int, updates: int, profile: bool, paging: bool) -> dict[s
                 }
             result["push"] = cpu
             if profiler is not None:
-                profiles["push (DualR3, UIID 126)"] = profile_summary(profiler)
+                profiles[f"push (UIID {PROFILED_UIID})"] = profile_summary(profiler)
 
             # recovery: every app socket dropped, every device changed meanwhile
             sim.faults.refuse_ws_seconds = 3600

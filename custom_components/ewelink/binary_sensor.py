@@ -19,10 +19,10 @@ from homeassistant.helpers.typing import UNDEFINED
 from .coolkit import Thing
 from .coordinator import BATTERY_PARAM, EwelinkConfigEntry
 from .devices import (
+    BATTERY_POWERED,
     DIFFUSER,
     DOOR_WIFI,
     DOOR_ZIGBEE,
-    KNOWN_UIIDS,
     LIGHT_LEVEL,
     MOTION_ZIGBEE,
     OCCUPANCY,
@@ -98,7 +98,7 @@ BINARY_SENSORS: tuple[EwelinkBinarySensorDescription, ...] = (
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
         available_when_offline=True,
-        exists_fn=uiid_in(KNOWN_UIIDS, reports(BATTERY_PARAM)),
+        exists_fn=uiid_in(BATTERY_POWERED, reports(BATTERY_PARAM)),
     ),
 )  # fmt: skip
 

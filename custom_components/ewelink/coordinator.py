@@ -29,6 +29,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
+import functools
 import random
 import time
 from typing import Any, Final, Protocol
@@ -37,6 +38,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -112,14 +114,16 @@ def battery_powered(thing: Thing) -> bool:
     return BATTERY_PARAM in thing.params
 
 
-def read_keys(param: str, channel: int | None, also_reads: Iterable[str] = ()) -> set[ReadKey]:
-    """Return the keys whose changes re-write an entity.
+@functools.cache
+def read_keys(
+    param: str, channel: int | None, also_reads: tuple[str, ...] = ()
+) -> frozenset[ReadKey]:
+    """Return the keys whose changes re-write an entity (one shared set per description).
 
     An entity with a channel whose param is a channel array reads only its outlet's item.
     """
-    keys: set[ReadKey] = set(also_reads)
-    keys.add((param, channel) if channel is not None and param in CHANNEL_ARRAYS else param)
-    return keys
+    main = (param, channel) if channel is not None and param in CHANNEL_ARRAYS else param
+    return frozenset((*also_reads, main))
 
 
 class PathUnavailableError(Exception):
@@ -235,6 +239,7 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         self._device_listeners: dict[str, _Listeners] = {}
         self._push_listeners: dict[str, list[PushListener]] = {}
         self._read_listeners: dict[str, list[DeviceListener]] = {}
+        self._device_infos: dict[str, DeviceInfo] = {}
         self._reachable: dict[str, set[str]] = {}
         self._sequences: dict[tuple[str, str], int] = {}
         self._online_waiters: dict[str, asyncio.Future[None]] = {}
@@ -445,6 +450,7 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         for deviceid in removed:
             del self.data[deviceid]
             self._stale.discard(deviceid)
+            self._device_infos.pop(deviceid, None)
         self._sync_device_registry()
         if added or removed:
             self.async_update_listeners()
@@ -891,6 +897,15 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
 
     # -- listeners -------------------------------------------------------------------------
 
+    def device_info(self, deviceid: str) -> DeviceInfo:
+        """Return the link of a device's entities to its registry device (one per device).
+
+        The coordinator registers the devices; entities only name theirs, and share the object.
+        """
+        if (info := self._device_infos.get(deviceid)) is None:
+            info = self._device_infos[deviceid] = DeviceInfo(identifiers={(DOMAIN, deviceid)})
+        return info
+
     @callback
     def async_subscribe_reads(self, deviceid: str, listener: DeviceListener) -> CALLBACK_TYPE:
         """Call `listener` when a read (thing list or query) gave the device's full state.
@@ -952,7 +967,9 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         if listeners is None:
             listeners = self._device_listeners[deviceid] = _Listeners()
         listeners.every = (*listeners.every, listener)
-        keys: list[ReadKey | None] = [None] if reads is None else list(set(reads))
+        keys: Iterable[ReadKey | None] = (
+            (None,) if reads is None else reads if type(reads) is frozenset else frozenset(reads)
+        )
         for key in keys:
             listeners.by_key[key] = (*listeners.by_key.get(key, ()), listener)
 

@@ -100,6 +100,9 @@ BATTERY_PERCENT: Final = frozenset(
 )  # fmt: skip
 # Mains-powered SNZB-03 variants report no battery (§2 spec adjustments).
 BATTERY_IF_REPORTED: Final = frozenset({2026})
+# Every device type that may run on batteries (and sleep): the ones above, the zigbee curtain
+# (battery x2) and the DW2 (battery in volts).
+BATTERY_POWERED: Final = BATTERY_PERCENT | BATTERY_IF_REPORTED | {1514, 102}
 
 # Metering ----------------------------------------------------------------------------------
 # Decimal strings or plain floats (POW, POWR2, S40).
@@ -150,14 +153,24 @@ DIFFUSER: Final = frozenset({25})
 
 # Predicates --------------------------------------------------------------------------------
 class Condition:
-    """A condition on a device's params; `params` are those whose arrival can change it."""
+    """A condition on a device's params; `params` are those whose arrival can change it.
 
-    __slots__ = ("check", "params")
+    `uiids`, when given, are the only device types whose answer can change (elsewhere the
+    params need not be watched).
+    """
 
-    def __init__(self, check: Callable[[Thing], bool], params: Iterable[str]) -> None:
+    __slots__ = ("check", "params", "uiids")
+
+    def __init__(
+        self,
+        check: Callable[[Thing], bool],
+        params: Iterable[str],
+        uiids: Iterable[int] | None = None,
+    ) -> None:
         """Store the check and the params it looks at."""
         self.check = check
         self.params = frozenset(params)
+        self.uiids = None if uiids is None else frozenset(uiids)
 
     def __call__(self, thing: Thing) -> bool:
         """Return True when the condition holds."""
@@ -191,6 +204,16 @@ class UiidPredicate:
         """Return True when the description applies to the device."""
         return profile_uiid(thing) in self.uiids and all(cond(thing) for cond in self.conditions)
 
+    def watched_for(self, uiid: int) -> frozenset[str]:
+        """Return the params to watch on devices of one UIID (`watched`, narrowed)."""
+        return frozenset(
+            param
+            for condition in self.conditions
+            if isinstance(condition, Condition)
+            and (condition.uiids is None or uiid in condition.uiids)
+            for param in condition.params
+        )
+
 
 def uiid_in(
     uiids: Iterable[int] | Mapping[int, Any], *conditions: Callable[[Thing], bool]
@@ -209,8 +232,10 @@ def _motor_mode(thing: Thing) -> bool:
 
 
 # A DualR3 in motor (cover) mode (`workMode` 2), and not.
-in_motor_mode: Final = Condition(_motor_mode, ("workMode",))
-not_in_motor_mode: Final = Condition(lambda thing: not _motor_mode(thing), ("workMode",))
+in_motor_mode: Final = Condition(_motor_mode, ("workMode",), MOTOR_MODE)
+not_in_motor_mode: Final = Condition(
+    lambda thing: not _motor_mode(thing), ("workMode",), MOTOR_MODE
+)
 
 
 def is_known(thing: Thing) -> bool:

@@ -9,10 +9,8 @@ from typing import Any
 
 from homeassistant.core import callback
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
-from .const import DOMAIN
 from .coolkit import Thing
 from .coordinator import EwelinkCoordinator, read_keys
 from .devices import UiidPredicate, is_known, profile_uiid
@@ -63,7 +61,7 @@ class EwelinkEntity(Entity):
         self.entity_description = description
         self.deviceid = thing.deviceid
         self._attr_unique_id = f"{thing.deviceid}_{description.key}"
-        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, thing.deviceid)})
+        self._attr_device_info = coordinator.device_info(thing.deviceid)
         if description.channel is not None:
             self._attr_translation_placeholders = {"channel": str(description.channel + 1)}
 
@@ -135,7 +133,7 @@ def async_add_device_entities[DescriptionT: EwelinkEntityDescription](
         if isinstance(predicate, UiidPredicate):
             for uiid in predicate.uiids:
                 by_uiid[uiid].append(description)
-                watched[uiid] |= predicate.watched
+                watched[uiid] |= predicate.watched_for(uiid)
         else:
             anywhere.append(description)
     added: dict[str, dict[str, EwelinkEntity]] = {}

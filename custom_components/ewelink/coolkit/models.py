@@ -136,6 +136,10 @@ def sanitize_params(value: object) -> SanitizedParams | None:
             budget[0] -= 1
             out[key] = item
             continue
+        if key in CHANNEL_ARRAYS and (items := _plain_channel_items(item)) is not None:
+            budget[0] -= len(items)
+            out[key] = items
+            continue
         clean = _clean_value(item, 1, budget, dropped)
         if clean is _DROP or clean is _TOO_BIG:
             dropped[0] += 1
@@ -166,6 +170,40 @@ def _plain(value: object) -> bool:
     if kind is int and isinstance(value, int):
         return -(2**31) <= value < 2**31
     return kind is bool or value is None
+
+
+_ON_OFF: Final = ("on", "off")
+
+
+def _plain_channel_items(value: object) -> list[dict[str, Any]] | None:
+    """Return a channel array as it usually comes (objects of plain values, each with a valid
+    `outlet`), or None when it needs the full look (the fast path of multi-channel pushes).
+
+    The array is a fresh object of the decoded frame, so it is kept as it is, not copied.
+    """
+    if type(value) is not list or len(value) > MAX_OUTLETS:
+        return None
+    for item in value:
+        if type(item) is not dict or len(item) > 16:
+            return None
+        outlet = item.get("outlet")
+        if type(outlet) is not int or not 0 <= outlet < MAX_OUTLETS:
+            return None
+        if len(item) == 2 and item.get("switch") in _ON_OFF:
+            continue  # the usual `{"outlet": n, "switch": "on"}`
+        for key, field_value in item.items():
+            if type(key) is not str or len(key) > 64 or not key.isascii() or "\x00" in key:
+                return None
+            kind = type(field_value)
+            if kind is str:
+                if len(field_value) > 256 or not field_value.isascii() or "\x00" in field_value:
+                    return None
+            elif kind is int:
+                if not -(2**31) <= field_value < 2**31:
+                    return None
+            elif kind is not bool and field_value is not None:
+                return None
+    return value
 
 
 def _clean_value(value: object, depth: int, budget: list[int], dropped: list[int]) -> Any:
