@@ -135,6 +135,10 @@ class RealHomeAssistant:
             await asyncio.sleep(0.5)
         await self._onboard()
         await self._open_websocket()
+        # HA 2026.10 moves the YAML `http:` settings to a pending config that reverts (with a
+        # restart) after five minutes unless the user confirms it works: confirm it.
+        with contextlib.suppress(CommandError):
+            await self.command({"type": "http/config/promote"})
         reply = await self.command(
             {"type": "auth/long_lived_access_token", "client_name": "soak", "lifespan": 30}
         )

@@ -700,6 +700,9 @@ class Soak:
         except CommandError as err:
             command.error = str(err)
             command.outcome = "failed"
+        except (OSError, SoakError, TimeoutError) as err:  # Home Assistant went away
+            command.error = type(err).__name__
+            command.outcome = "failed"
         else:
             command.ok = True
         finally:
