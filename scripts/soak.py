@@ -7,7 +7,9 @@ while the devices change state and Home Assistant sends commands (websocket `cal
 The measures are defined in `tests/soak/__init__.py` and README "Development".
 
 Usage: scripts/soak [--devices 300] [--minutes 10] [--seed S] [--kinds a,b] [--hb-interval 145]
-                    [--keep] (keep the configuration directory and Home Assistant's log)
+                    [--changes R] [--commands R] [--verbose] [--debug] [--keep]
+--keep keeps the configuration directory and Home Assistant's log; --debug logs the integration
+at debug level there.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ onboarding:
 logger:
   default: warning
   logs:
-    custom_components.ewelink: info
+    custom_components.ewelink: {level}
 """
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ (?P<level>[A-Z]+) \([^)]*\) \[(?P<logger>[^\]]+)\] "
@@ -84,9 +86,10 @@ def free_port() -> int:
 class RealHomeAssistant:
     """`HomeAssistantSide` on a `hass` process, through its REST and websocket APIs."""
 
-    def __init__(self, config_dir: Path) -> None:
+    def __init__(self, config_dir: Path, *, debug: bool = False) -> None:
         """Prepare the configuration directory; `start()` runs Home Assistant."""
         self.config_dir = config_dir
+        self.debug = debug
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -112,7 +115,8 @@ class RealHomeAssistant:
         components.mkdir(parents=True, exist_ok=True)
         (components / "ewelink").symlink_to(ROOT / "custom_components" / "ewelink")
         (self.config_dir / "configuration.yaml").write_text(
-            CONFIGURATION.format(port=self.port), encoding="utf-8"
+            CONFIGURATION.format(port=self.port, level="debug" if self.debug else "info"),
+            encoding="utf-8",
         )
         with (self.config_dir / "hass.out").open("wb") as output:
             self.process = subprocess.Popen(  # noqa: ASYNC220  it runs beside us, not awaited
@@ -417,7 +421,7 @@ async def run(args: argparse.Namespace) -> int:
     config_dir = Path(tempfile.mkdtemp(prefix="ewelink-soak-"))
     print(f"[soak] {args.devices} devices, {args.minutes} min, seed {args.seed}; "
           f"Home Assistant in {config_dir}", file=sys.stderr, flush=True)  # fmt: skip
-    ha = RealHomeAssistant(config_dir)
+    ha = RealHomeAssistant(config_dir, debug=args.debug)
     try:
         async with Simulator(sim_config) as sim:
             await ha.start()
@@ -459,6 +463,7 @@ def main() -> None:
     parser.add_argument("--hb-interval", type=int, default=145, help="the cloud's hbInterval")
     parser.add_argument("--keep", action="store_true", help="keep Home Assistant's directory")
     parser.add_argument("--verbose", action="store_true", help="log the soak's progress")
+    parser.add_argument("--debug", action="store_true", help="debug log of the integration")
     args = parser.parse_args()
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
