@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.ewelink.const import DOMAIN
 from custom_components.ewelink.coordinator import (
     RETRY_MAX,
     RETRY_MAX_STALE,
     STALE_RETRY_PERIOD,
 )
-from tests.common import Cloud, state_of, wait_for
+from tests.common import APP_ID, Cloud, state_of, wait_for
 from tests.conftest import setup_entry
 
 
@@ -56,3 +60,30 @@ async def test_read_retry_cap(
     delays = [coordinator._retry_delay(n, RETRY_MAX_STALE) for n in range(1, 12)]
     assert max(delays) <= RETRY_MAX_STALE
     assert all(d >= 0.5 for d in delays)
+
+
+async def test_a_command_that_finds_the_session_dead_starts_reauth(
+    hass: HomeAssistant, cloud: Cloud, config_entry: MockConfigEntry
+) -> None:
+    """A command over REST that finds the refresh token refused asks for a new sign-in at
+    once, not when the long connection next tries to reconnect (up to minutes later).
+
+    Regression (soak, rt_expiry): the command failed with "signed out" and the reauth flow
+    waited for the connection's backoff.
+    """
+    await cloud.sim.add_device(cloud.owner, "1000000303", uiid=1, name="Lamp")
+    await setup_entry(hass, config_entry)
+    coordinator = config_entry.runtime_data.coordinator
+    cloud.sim.faults.refuse_ws_seconds = 3600  # the connection cannot find out by itself
+    cloud.sim.expire_tokens(cloud.owner, APP_ID, access=True, refresh=True, close=1006)
+    await wait_for(lambda: coordinator.connection.stats.last_error is not None, timeout=20)
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            "switch", "turn_on", {"entity_id": "switch.lamp"}, blocking=True
+        )
+    assert err.value.translation_key == "command_signed_out"
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    cloud.sim.faults.refuse_ws_seconds = 0

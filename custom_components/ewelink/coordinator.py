@@ -1068,6 +1068,8 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
                 failure = err
                 continue
             except CoolkitError as err:
+                if isinstance(err, ReauthRequiredError):
+                    self._reauth()  # found out first: ask for a new sign-in now
                 raise _command_error(err, thing.name) from err
             break
         else:
