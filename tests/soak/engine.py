@@ -872,14 +872,12 @@ class Soak:
 
     async def _fault_takeover_revoked(self, lane: Lane, record: FaultRecord) -> float:
         injected = time.monotonic()
-        self._paused = True
         await self.sim.kick_session(lane.account, APP_ID, keep_refresh=False)
         self.burst(lane.devices)
         return await self._reauth(lane, record, injected)
 
     async def _fault_rt_expiry(self, lane: Lane, record: FaultRecord) -> float:
         injected = time.monotonic()
-        self._paused = True
         self.sim.expire_tokens(lane.account, APP_ID, access=True, refresh=True, close=1006)
         self.burst(lane.devices)
         return await self._reauth(lane, record, injected)
@@ -900,6 +898,7 @@ class Soak:
         record.prompt = shown - injected
         await asyncio.sleep(0.5 * self.config.tempo)  # the user reads the prompt
         signed_in = time.monotonic()
+        self._paused = True  # the entry reloads: its entities go away for a moment
         await self.ha.finish_reauth(flow_id, PASSWORD)
         return await self.socket_back(lane, signed_in)
 
