@@ -57,13 +57,13 @@ FAULTS: dict[str, str] = {
     "drop_1000": "app socket closed cleanly (1000); clear: socket back",
     "drop_1006": "app socket dropped (1006); clear: socket back",
     "half_open": "app socket half open (nothing read or answered); clear: socket back",
-    "device_offline": "2% of the devices (at least 1) off for 2-10 s; clear: all back online",
-    "ack_delay": "the entry's devices ack after 1-7 s for 3-10 s; clear: end + delay",
-    "ack_drop": "the entry's devices ack nothing for 3-10 s; clear: end",
-    "http500_things": "socket dropped, HTTP 500 on /v2/device/thing for 3-30 s; clear: later of both",
-    "http500_family": "entry reloaded, HTTP 500 on /v2/family for 3-30 s; clear: later of both",
-    "storm_412": "socket dropped, every REST call 412 for 3-30 s; clear: later of both",
-    "quota_403": "socket dropped, every REST call HTTP 403 for 3-30 s; clear: later of both",
+    "device_offline": "2% of the devices (at least 1) off for 2-8 s; clear: all back online",
+    "ack_delay": "the entry's devices ack after 1-7 s for 3-8 s; clear: end + delay",
+    "ack_drop": "the entry's devices ack nothing for 3-8 s; clear: end",
+    "http500_things": "socket dropped, HTTP 500 on /v2/device/thing for 3-20 s; clear: later of both",
+    "http500_family": "entry reloaded, HTTP 500 on /v2/family for 3-20 s; clear: later of both",
+    "storm_412": "socket dropped, every REST call 412 for 3-20 s; clear: later of both",
+    "quota_403": "socket dropped, every REST call HTTP 403 for 3-20 s; clear: later of both",
     "takeover_kept": "another sign-in; the rt still refreshes; clear: socket back",
     "takeover_revoked": "another sign-in ending the session; reauth; clear: socket back",
     "at_expiry": "the at expires and the socket drops; clear: socket back",
@@ -776,7 +776,7 @@ class Soak:
         await asyncio.gather(*(d.go_offline(timeout=30) for d in picked))
         affected = [d for d in lane.devices if d in picked or d.parent in picked]
         self.burst(affected)
-        await asyncio.sleep(self._duration(2, 10))
+        await asyncio.sleep(self._duration(2, 8))
         await asyncio.gather(*(d.go_online(timeout=60) for d in picked))
         await self.sim.wait_for(lambda: all(d.online and d.can_send for d in affected), timeout=60)
         return time.monotonic()
@@ -786,7 +786,7 @@ class Soak:
         record.detail = f"{delay:.1f} s"
         for device in lane.devices:
             device.ack_delay = delay
-        await asyncio.sleep(self._duration(3, 10))
+        await asyncio.sleep(self._duration(3, 8))
         for device in lane.devices:
             device.ack_delay = 0.0
         return time.monotonic() + delay
@@ -794,7 +794,7 @@ class Soak:
     async def _fault_ack_drop(self, lane: Lane, record: FaultRecord) -> float:
         for device in lane.devices:
             device.drop_acks = True
-        await asyncio.sleep(self._duration(3, 10))
+        await asyncio.sleep(self._duration(3, 8))
         for device in lane.devices:
             device.drop_acks = False
         return time.monotonic()
@@ -802,7 +802,7 @@ class Soak:
     async def _rest_fault(
         self, lane: Lane, record: FaultRecord, start: Callable[[], None], stop: Callable[[], None]
     ) -> float:
-        duration = self._duration(3, 30)
+        duration = self._duration(3, 20)
         record.detail = f"{duration:.0f} s"
         start()
         injected = await self._drop(lane)
@@ -844,7 +844,7 @@ class Soak:
 
     async def _fault_http500_family(self, lane: Lane, record: FaultRecord) -> float:
         faults = self.sim.faults
-        duration = self._duration(3, 30)
+        duration = self._duration(3, 20)
         record.detail = f"{duration:.0f} s, reload"
         self._paused = True
         faults.http_error["/v2/family"] = 500
