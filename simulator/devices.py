@@ -176,6 +176,8 @@ class VirtualDevice:
         """The LAN side (`simulator.lan.LanDevice`) when the device speaks LAN."""
         self.actions: list[_Json] = []
         """Write-only commands the device performed (restart, RF transmit, ...), oldest first."""
+        self.applied: deque[tuple[float, _Json]] = deque(maxlen=64)
+        """The last `update` commands the device applied: (monotonic time, params), oldest first."""
         self._task: asyncio.Task[None] | None = None
         self._pending: deque[asyncio.Future[_Json]] = deque()
         self._side_tasks: set[asyncio.Task[Any]] = set()
@@ -616,6 +618,8 @@ class VirtualDevice:
         )
         ack["error"] = result.error
         ack.update(result.ack_extra)
+        if not result.error:
+            self.applied.append((time.monotonic(), copy.deepcopy(params)))
         await self._send(ack)
         if result.error:
             return

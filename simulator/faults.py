@@ -87,6 +87,10 @@ class Faults:
     """Interleave `notify` and `reportSubDevice` frames with the pushes."""
     params_as_strings: bool = False
     """Devices send numeric params as strings."""
+    raw_answers: dict[str, list[tuple[int, bytes]]] = field(default_factory=dict)
+    """Answers served as they are, in order, one per call of the path (region prefix stripped):
+    `(HTTP status, body)`, any bytes (hostile answers for the fuzz suite; not settable from
+    the admin API)."""
     _refuse_ws_until: float = 0.0
     _rest_412_until: float = 0.0
     _quota_403_until: float = 0.0
@@ -143,11 +147,21 @@ class Faults:
         """Return the injected envelope error code for a path (and count it down)."""
         return _take(self.api_error, self.api_error_times, paths)
 
+    def raw_answer_for(self, path: str) -> tuple[int, bytes] | None:
+        """Return (and consume) the next raw answer queued for a path."""
+        queued = self.raw_answers.get(path)
+        if not queued:
+            return None
+        answer = queued.pop(0)
+        if not queued:
+            del self.raw_answers[path]
+        return answer
+
     def as_dict(self) -> dict[str, Any]:
         """Return the knobs as JSON-friendly values."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name.startswith("_"):
+            if f.name.startswith("_") or f.name == "raw_answers":
                 continue
             out[f.name] = getattr(self, f.name)
         for name in _TIMED:
@@ -155,8 +169,9 @@ class Faults:
         return out
 
     def update(self, values: dict[str, Any]) -> None:
-        """Set knobs from a JSON object; unknown names raise KeyError."""
-        names = {f.name for f in fields(self) if not f.name.startswith("_")}
+        """Set knobs from a JSON object; unknown names raise KeyError (`raw_answers` is
+        Python-only: its bodies are bytes)."""
+        names = {f.name for f in fields(self) if not f.name.startswith("_")} - {"raw_answers"}
         for key, value in values.items():
             if key in _TIMED:
                 setattr(self, key, float(value))

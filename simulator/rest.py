@@ -205,6 +205,8 @@ class RestApi:
         status = sim.faults.http_error_for(path, request.path)
         if status is not None:
             return web.Response(status=status, text=f"{status} injected by the simulator")
+        if (raw := sim.faults.raw_answer_for(path)) is not None:
+            return web.Response(status=raw[0], body=raw[1], content_type="application/json")
         if sim.faults.quota_403_seconds > 0:
             return web.Response(status=403, text="Forbidden")
         if sim.faults.rest_412_seconds > 0:

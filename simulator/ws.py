@@ -154,6 +154,8 @@ class Hub:
         self.quiet = False
         """Log device online/offline changes at DEBUG (bulk start)."""
         self.stats = {"app_frames_in": 0, "device_frames_in": 0, "pushes": 0}
+        self.app_opened_at: dict[tuple[str, str], float] = {}
+        """(account apikey, appid) -> monotonic time of its last accepted `userOnline`."""
 
     # Lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -541,6 +543,7 @@ class Hub:
         self.by_apikey.setdefault(conn.apikey, set()).add(conn)
         conn.writer = asyncio.create_task(self._app_writer(conn), name="simulator-app-writer")
         conn.send(reply)
+        self.app_opened_at[(conn.apikey, session.appid)] = time.monotonic()
         _LOGGER.info("app session opened: %s (%s)", session.account.label, session.appid)
         self._on_change()
         try:

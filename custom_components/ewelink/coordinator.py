@@ -73,6 +73,12 @@ CONNECTION_GRACE: Final = timedelta(minutes=2)
 # Backoff of a failed read: 1 s doubling to 30 s, with jitter (each attempt in [d/2, d]).
 RETRY_MIN: Final = 1.0
 RETRY_MAX: Final = 30.0
+# While devices are stale (a catch-up is due), the backoff stops at 3 s for the first 10 minutes
+# of failures: entities are fresh within seconds of the cloud's recovery from a 412 storm or a
+# burst of 500s, at about one call per home every 2 s (CoolKit allows one a second). A longer
+# outage (an exhausted quota) falls back to RETRY_MAX.
+RETRY_MAX_STALE: Final = 3.0
+STALE_RETRY_PERIOD: Final = 600.0
 # At setup, wait this long for the first connection attempt so that the first read needs no
 # catch-up (pushes are received from its start).
 FIRST_CONNECT_WAIT: Final = 5.0
@@ -479,6 +485,7 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         if self._restored:
             await self.async_wait_first_attempt()
         failures = 0
+        failing_since = 0.0
         while True:
             self._wake.clear()
             if not self._read_due():
@@ -501,11 +508,15 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
                 return
             except Exception as err:  # noqa: BLE001  every failure is retried
                 failures += 1
+                if failures == 1:
+                    failing_since = time.monotonic()
                 self.sync_stats.failures += 1
                 self.sync_stats.last_error = _describe(err)
                 if isinstance(err, SessionTakenOverError):
                     self._create_takeover_issue()
-                delay = self._retry_delay(failures)
+                delay = self._retry_delay(
+                    failures, self._read_retry_cap(time.monotonic() - failing_since)
+                )
                 LOGGER.debug(
                     "Reading the device list failed (%s); retry in %.1f s", _describe(err), delay
                 )
@@ -528,8 +539,14 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         last = self.sync_stats.last_read_seconds
         return self.connected and last is not None and len(self._stale) * QUERY_SECONDS < last
 
-    def _retry_delay(self, failures: int) -> float:
-        ceiling = min(RETRY_MAX, RETRY_MIN * 2 ** (failures - 1))
+    def _read_retry_cap(self, failing_for: float) -> float:
+        """Return the longest wait before the next read after failures for `failing_for` s."""
+        if self._stale and failing_for < STALE_RETRY_PERIOD:
+            return RETRY_MAX_STALE
+        return RETRY_MAX
+
+    def _retry_delay(self, failures: int, cap: float = RETRY_MAX) -> float:
+        ceiling = min(cap, RETRY_MIN * 2 ** (failures - 1))
         return self._rng.uniform(ceiling / 2, ceiling)
 
     @callback
@@ -1068,6 +1085,8 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
                 failure = err
                 continue
             except CoolkitError as err:
+                if isinstance(err, ReauthRequiredError):
+                    self._reauth()  # found out first: ask for a new sign-in now
                 raise _command_error(err, thing.name) from err
             break
         else:

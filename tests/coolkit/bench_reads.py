@@ -79,6 +79,7 @@ async def main(devices: int, query_devices: int) -> None:
             sim.faults.thing_list_max = 30
             paged = await client()
             await timed("pages of 30, first read (num=0 refused)", calls, paged.get_things)
+            await timed("pages of 30, second read (num=0 refused)", calls, paged.get_things)
             assert paged.thing_read_mode == "pages"
             sim.rest.limiter.reset()
             await timed("pages of 30, remembered", calls, lambda: paged.get_things([home.id]))

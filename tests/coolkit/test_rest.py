@@ -281,6 +281,7 @@ async def test_thing_list_pages_homes_and_shared_devices(
     await client.login(EMAIL, PASSWORD, "+49")
     paged = {thing.deviceid: thing for thing in await client.get_things()}
     assert paged.keys() == things.keys()
+    await client.get_things()  # refused a second time in a row: pages from now on
     assert client.thing_read_mode == "pages"
 
 

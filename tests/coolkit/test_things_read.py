@@ -69,14 +69,40 @@ async def test_falls_back_to_paging_and_remembers(
     cloud: Cloud, client: CoolkitClient, mode: str
 ) -> None:
     """A refused (envelope or HTTP 500), cut (short list, larger total) or unanswered
-    one-call read is paged instead; the next read pages straight away."""
+    one-call read is paged instead; a cut list, or a second refusal in a row, makes the next
+    reads page straight away."""
     ids = await fill(cloud)
     cloud.sim.faults.thing_list_max = 30
     cloud.sim.faults.thing_list_max_mode = mode  # type: ignore[assignment]
     cloud.sim.faults.thing_list_timeout = 2.0
     assert {t.deviceid for t in await client.get_things([cloud.home.id])} == ids
-    assert client.thing_read_mode == "pages"
     assert thing_calls(cloud.sim) == 3  # the refused one-call read, then two pages
+    if mode != "truncate":
+        assert client.thing_read_mode == "unknown"  # one refusal can be a passing error
+        assert {t.deviceid for t in await client.get_things([cloud.home.id])} == ids
+        assert thing_calls(cloud.sim) == 6
+    assert client.thing_read_mode == "pages"
+    calls = thing_calls(cloud.sim)
+    assert {t.deviceid for t in await client.get_things([cloud.home.id])} == ids
+    assert thing_calls(cloud.sim) == calls + 2
+
+
+async def test_a_passing_server_error_does_not_switch_to_pages(
+    cloud: Cloud, client: CoolkitClient
+) -> None:
+    """One refused one-call read (paged instead) leaves the client reading in one call.
+
+    Regression (soak, http500_things): a 500 that ended between the refused one-call read and
+    the pages switched the client to pages for good, so every later catch-up of 300 devices
+    took 6 s (20 s for 1000) instead of one call.
+    """
+    ids = await fill(cloud)
+    assert {t.deviceid for t in await client.get_things([cloud.home.id])} == ids
+    assert client.thing_read_mode == "one_call"
+    cloud.sim.faults.fail_next("/v2/device/thing", 500)
+    assert {t.deviceid for t in await client.get_things([cloud.home.id])} == ids
+    assert thing_calls(cloud.sim) == 4  # one call, then the refused one and two pages
+    assert client.thing_read_mode == "one_call"
     assert {t.deviceid for t in await client.get_things([cloud.home.id])} == ids
     assert thing_calls(cloud.sim) == 5
 

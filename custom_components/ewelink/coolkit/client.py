@@ -61,6 +61,9 @@ _LOGGER = logging.getLogger(__name__)
 REQUEST_TIMEOUT = 15.0
 MAX_BODY = 64 * 1024 * 1024
 THING_PAGE_SIZE = 30
+ONE_CALL_REFUSALS = 2
+"""One-call reads of a home refused in a row (while pages worked) before reading it in pages:
+one refusal can be a passing server error."""
 THING_IDS_PER_CALL = 10
 MAX_THING_PAGES = 400
 FIRST_BEGIN_INDEX = -9999999
@@ -148,9 +151,10 @@ class CoolkitClient:
         self._hold_until = 0.0
         self._revoked = False  # the cloud refused the current access token (takeover)
         self._dead = False  # the refresh token was refused: only a new sign-in helps
-        # Thing-list strategy: one call per home (num=0) until that fails once.
+        # Thing-list strategy: one call per home (num=0) until refused twice in a row.
         self._one_call: bool | None = None
         self._hidden: dict[str, int] = {}  # home -> things `total` counts but no read returns
+        self._refusals: dict[str, int] = {}  # home -> one-call reads refused in a row
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -372,10 +376,11 @@ class CoolkitClient:
     async def get_things(self, family_ids: Iterable[str] | None = None) -> list[Thing]:
         """Return every device of the given homes (all homes when None), own and shared.
 
-        Each home is read in one call (`num=0`) while that works; on a server error, a timeout,
-        or a list shorter than its `total`, the home is read in pages of 30 instead (§6.1), and
-        this client pages from then on. Groups and malformed items are skipped, and a device
-        listed in two homes is returned once.
+        Each home is read in one call (`num=0`) while that works; on a server error or a timeout
+        the home is read in pages of 30 instead (§6.1), and after two such refusals in a row
+        (one can be a passing error) this client pages from then on; a list shorter than its
+        `total` that pages complete switches to pages at once. Groups and malformed items are
+        skipped, and a device listed in two homes is returned once.
         """
         if family_ids is None:
             family_ids = [family.id for family in await self.get_families()]
@@ -389,9 +394,12 @@ class CoolkitClient:
         if self._one_call is not False:
             entries = await self._read_home_at_once(family_id)
             if entries is not None:
+                self._refusals.pop(family_id, None)
                 return _things_of(entries, family_id)
             paged = await self._read_home_in_pages(family_id)
-            self._one_call = False
+            refusals = self._refusals[family_id] = self._refusals.get(family_id, 0) + 1
+            if refusals >= ONE_CALL_REFUSALS:
+                self._one_call = False
             return _things_of(paged, family_id)
         return _things_of(await self._read_home_in_pages(family_id), family_id)
 
