@@ -451,10 +451,10 @@ class EwelinkOptionsFlow(OptionsFlowWithReload):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Pick the homes (none picked means all of them) and the connection mode."""
         if user_input is not None:
-            options: dict[str, Any] = {CONF_HOMES: user_input.get(CONF_HOMES, [])}
+            chosen: dict[str, Any] = {CONF_HOMES: user_input.get(CONF_HOMES, [])}
             if (mode := user_input.get(CONF_LAN_MODE, LAN_MODE_AUTO)) != LAN_MODE_AUTO:
-                options[CONF_LAN_MODE] = mode  # absent means the default
-            return self.async_create_entry(data=options)
+                chosen[CONF_LAN_MODE] = mode  # absent means the default
+            return self.async_create_entry(data=chosen)
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
         families = self.config_entry.runtime_data.coordinator.families
