@@ -264,8 +264,11 @@ class LanControl:
     # -- commands (CommandPath) ------------------------------------------------------------
 
     def can_send(self, thing: Thing) -> bool:
-        """Return True when the device (or the parent it is reached through) is local."""
-        return self._target(thing) is not None
+        """Return True when the device (or the parent it is reached through) is local.
+
+        In LAN-only mode always: the LAN is the only path, and says why it cannot deliver.
+        """
+        return self.mode == LAN_MODE_LOCAL or self._target(thing) is not None
 
     def _target(self, thing: Thing) -> tuple[LanTarget, str | None] | None:
         parent_id = thing.parent_id
