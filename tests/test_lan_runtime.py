@@ -20,7 +20,15 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.ewelink.const import DOMAIN, LAN_MODE_CLOUD, LAN_MODE_LOCAL
+from custom_components.ewelink.const import (
+    CONF_HOMES,
+    CONF_LAN_MODE,
+    DOMAIN,
+    LAN_MODE_AUTO,
+    LAN_MODE_CLOUD,
+    LAN_MODE_LOCAL,
+    LAN_MODES,
+)
 from custom_components.ewelink.coordinator import CONNECTION_GRACE
 from custom_components.ewelink.lan import DEFAULT_TIMEOUT, LAN_ONLY_TIMEOUT
 from custom_components.ewelink.lan_arbiter import ECHO_WINDOW
@@ -344,3 +352,33 @@ async def test_first_record_does_not_overrule_a_current_cloud_state(
     await hass.async_block_till_done()
     hub.discovery.feed(old.name, old.addresses, old.port, old.properties)
     await wait_for(lambda: state_of(hass, "switch.lamp") == "on")
+
+
+async def test_options_switch_the_connection_mode(
+    hass: HomeAssistant, cloud: Cloud, config_entry: MockConfigEntry
+) -> None:
+    """The options offer the mode; choosing LAN only reloads the entry without the cloud."""
+    await cloud.sim.add_device(cloud.owner, "1000000a14", uiid=1, name="Lamp")
+    feed_lan(hass, cloud.sim)
+    await setup_entry(hass, config_entry)
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    assert result["data_schema"].schema[CONF_LAN_MODE].config["options"] == list(LAN_MODES)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_LAN_MODE: LAN_MODE_LOCAL}
+    )
+    assert result["data"] == {CONF_HOMES: [], CONF_LAN_MODE: LAN_MODE_LOCAL}
+    await hass.async_block_till_done()
+    await wait_for(lambda: cloud.sim.app_sessions(cloud.owner) == 0)
+    lan = lan_of(config_entry)
+    assert lan.mode == LAN_MODE_LOCAL
+    await wait_for(lambda: lan.registry.is_local("1000000a14"))
+    await turn(hass, "switch.lamp", True)
+    assert cloud.sim.lan.device("1000000a14").requests[-1].data == {"switch": "on"}
+
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_LAN_MODE: LAN_MODE_AUTO}
+    )
+    assert result["data"] == {CONF_HOMES: []}  # the default is not stored
+    await hass.async_block_till_done()
+    await wait_for(lambda: config_entry.runtime_data.coordinator.connected)

@@ -3,7 +3,8 @@
 The browser runs on Home Assistant's shared zeroconf instance (no second mDNS stack) while at
 least one entry listens, and hands each announcement to every listener; each entry picks its
 own devices. A listener that joins later (an entry set up or reloaded) gets the latest
-announcement of every device at once, as a fresh browser would from the cache. The client is
+announcement of every device at once, as a fresh browser would from the cache (the entry's
+registry judges them as first records: they may be old). The client is
 shared so that requests to one device are serialised and spaced whichever entry sends them.
 
 `discovery.feed()` is the seam for announcements that do not come from the browser (tests feed
@@ -84,7 +85,6 @@ class LanHub:
             async with self._lock:
                 if not self._listeners and self.discovery.running:
                     await self.discovery.async_stop()
-                    self._latest.clear()
 
         return unsubscribe
 
