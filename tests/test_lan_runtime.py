@@ -382,3 +382,36 @@ async def test_options_switch_the_connection_mode(
     assert result["data"] == {CONF_HOMES: []}  # the default is not stored
     await hass.async_block_till_done()
     await wait_for(lambda: config_entry.runtime_data.coordinator.connected)
+
+
+async def test_ifan_is_translated_to_the_lan_commands(
+    hass: HomeAssistant, cloud: Cloud, config_entry: MockConfigEntry
+) -> None:
+    """iFan03 (`fan_light`): fan speed and light go as `fan`/`speed` and `light` over the LAN."""
+    ifan = await cloud.sim.add_device(cloud.owner, "1000000a15", uiid=34, name="Ceiling")
+    feed_lan(hass, cloud.sim)
+    await setup_entry(hass, config_entry)
+    lan = lan_of(config_entry)
+    await wait_for(lambda: lan.registry.is_local("1000000a15"))
+    device = cloud.sim.lan.device("1000000a15")
+    assert device.local_type == "fan_light"
+
+    await hass.services.async_call(
+        "fan", "set_percentage", {"entity_id": "fan.ceiling", "percentage": 66}, blocking=True
+    )
+    assert (device.requests[-1].command, device.requests[-1].data) == (
+        "fan",
+        {"fan": "on", "speed": 2},
+    )
+    relays = {item["outlet"]: item["switch"] for item in ifan.params["switches"]}
+    assert [relays[o] for o in (1, 2, 3)] == ["on", "on", "off"]
+    await wait_for(lambda: hass.states.get("fan.ceiling").attributes["percentage"] == 66)
+
+    light = next(
+        entity_id
+        for entity_id in hass.states.async_entity_ids("light")
+        if entity_id.startswith("light.ceiling")
+    )
+    await hass.services.async_call("light", "turn_on", {"entity_id": light}, blocking=True)
+    assert (device.requests[-1].command, device.requests[-1].data) == ("light", {"light": "on"})
+    await wait_for(lambda: state_of(hass, light) == "on")

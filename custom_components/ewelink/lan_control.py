@@ -59,6 +59,8 @@ PING_TICK: Final = timedelta(seconds=5)
 PING_TIMEOUT: Final = 2.0
 PING_BATCH: Final = 10
 """Devices pinged at once (each device takes one request at a time anyway)."""
+PRUNE_TICKS: Final = 12
+"""The arbiter forgets old deliveries every minute."""
 SOURCE: Final = "lan"
 IFAN: Final = 34
 IFAN_LOCAL_TYPE: Final = "fan_light"
@@ -103,6 +105,7 @@ class LanControl:
         self._children: dict[str, list[str]] | None = None
         self._known: set[str] = set()
         self._ping_task: asyncio.Task[None] | None = None
+        self._ticks = 0
         self._entry: ConfigEntry | None = None
 
     async def async_start(self, entry: ConfigEntry) -> None:
@@ -222,7 +225,10 @@ class LanControl:
 
     @callback
     def _tick(self, _now: object = None) -> None:
-        """Ping the devices that are due (one batch run at a time)."""
+        """Ping the devices that are due (one batch run at a time); prune the arbiter."""
+        self._ticks += 1
+        if self._ticks % PRUNE_TICKS == 0:
+            self.coordinator.arbiter.prune()
         if self._ping_task is not None and not self._ping_task.done():
             return
         due = self.registry.due_for_ping(self.ping_after, self.offline_after)
