@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+import os
+import shutil
+import subprocess
 from typing import Any
+import uuid
 
 from homeassistant.core import HomeAssistant
 import pytest
@@ -65,3 +69,53 @@ def lan_of(entry: MockConfigEntry) -> LanControl:
 def sim_config() -> SimulatorConfig:
     """LAN devices on (import this fixture into a test module to use it)."""
     return lan_config()
+
+
+def _ip(*args: str) -> subprocess.CompletedProcess[str]:
+    tool = shutil.which("ip") or "/usr/sbin/ip"
+    return subprocess.run([tool, *args], capture_output=True, text=True, check=False)  # noqa: S603 - fixed arguments
+
+
+@pytest.fixture
+def netns() -> Iterator[str]:
+    """Move this thread into a fresh network namespace whose loopback carries multicast.
+
+    The approach of tests/lan/test_discovery.py: everything opened afterwards in this thread
+    (the simulator and its mDNS publisher, Home Assistant's zeroconf instance, the HTTP
+    clients) lives there, so real mDNS flows without touching the host's network. List it
+    before the fixtures that open sockets. Skips where namespaces are not available.
+    """
+    if not hasattr(os, "setns") or not os.path.exists("/proc/thread-self/ns/net"):
+        pytest.skip("this platform has no network namespaces")
+    if os.geteuid() != 0:
+        pytest.skip("network namespaces need root")
+    if shutil.which("ip") is None:
+        pytest.skip("the ip tool (iproute2) is not installed")
+    name = f"ewelink-ha-{uuid.uuid4().hex[:8]}"
+    created = _ip("netns", "add", name)
+    if created.returncode != 0:
+        pytest.skip(f"cannot create a network namespace: {created.stderr.strip()}")
+    original = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        for args in (
+            ["link", "set", "lo", "up"],
+            ["link", "set", "lo", "multicast", "on"],
+            ["route", "add", "224.0.0.0/4", "dev", "lo"],
+        ):
+            done = _ip("-n", name, *args)
+            if done.returncode != 0:
+                pytest.skip(f"cannot set up the namespace ({' '.join(args)}): {done.stderr.strip()}")
+        target = os.open(f"/run/netns/{name}", os.O_RDONLY)
+        try:
+            os.setns(target, os.CLONE_NEWNET)
+        except OSError as err:
+            pytest.skip(f"cannot enter the namespace: {err}")
+        finally:
+            os.close(target)
+        try:
+            yield name
+        finally:
+            os.setns(original, os.CLONE_NEWNET)
+    finally:
+        os.close(original)
+        _ip("netns", "del", name)
