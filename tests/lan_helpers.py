@@ -104,7 +104,9 @@ def netns() -> Iterator[str]:
         ):
             done = _ip("-n", name, *args)
             if done.returncode != 0:
-                pytest.skip(f"cannot set up the namespace ({' '.join(args)}): {done.stderr.strip()}")
+                pytest.skip(
+                    f"cannot set up the namespace ({' '.join(args)}): {done.stderr.strip()}"
+                )
         target = os.open(f"/run/netns/{name}", os.O_RDONLY)
         try:
             os.setns(target, os.CLONE_NEWNET)

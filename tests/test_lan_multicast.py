@@ -32,8 +32,9 @@ def sim_config() -> SimulatorConfig:
 
 
 @pytest.mark.real_mdns
+@pytest.mark.usefixtures("netns")  # first: the simulator and HA's zeroconf open sockets in it
 async def test_devices_found_over_real_mdns(
-    netns: str, hass: HomeAssistant, cloud: Cloud, config_entry: MockConfigEntry
+    hass: HomeAssistant, cloud: Cloud, config_entry: MockConfigEntry
 ) -> None:
     """Account devices become local over real mDNS; a DIY device starts a discovery flow."""
     lamp = await cloud.sim.add_device(cloud.owner, "1000000e01", uiid=1, name="Lamp")
@@ -62,7 +63,7 @@ async def test_devices_found_over_real_mdns(
             if flow["context"]["source"] == SOURCE_ZEROCONF
         ]
 
-    await wait_for(lambda: diy_flows(), timeout=20)
+    await wait_for(diy_flows, timeout=20)
     (flow,) = diy_flows()
     assert flow["context"]["unique_id"] == diy.deviceid
     assert flow["step_id"] == "zeroconf_confirm"
