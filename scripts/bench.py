@@ -23,9 +23,19 @@ limits on in the simulator and in the client. Per size:
                 devices, no integration): what the integration costs beyond HA's own entities.
 
 "Tracked entities" are every device's main relay switch (channel 1 on multi-channel devices) and
-the door sensors: what a device changes in the recovery and restart runs.
+the door sensors: what a device changes in the recovery and restart runs. These runs use cloud-only
+entries (what they measure is the cloud's path).
+
+Then one LAN run (default 100 devices, the same mix; LAN-capable ones serve the LAN API and
+announce in-process, fed to the integration's discovery seam; the default "auto" mode):
+
+  round trip    one command to a plug, per path (LAN, long connection, REST), median.
+  cloud away    the cloud stops: every device is switched at once (LAN-capable ones over the
+                LAN, without waiting for the cloud), how long that takes, how many succeed; then,
+                after the connection grace, how many devices are still available.
 The simulator runs in the same process and loop; its CPU is included in the wall-clock figures,
 not in the push CPU. Usage: scripts/bench [--sizes 1,100,1000] [--updates N] [--profile]
+[--lan-devices N (0: no LAN run)]
 """
 
 from __future__ import annotations
@@ -44,6 +54,7 @@ import os
 import pstats
 import random
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,8 +63,11 @@ from typing import Any
 
 import aiohttp
 from homeassistant import loader
+from homeassistant.components.zeroconf.const import DATA_INSTANCE as ZEROCONF_INSTANCE
+from homeassistant.components.zeroconf.models import HaAsyncZeroconf, HaZeroconf
 from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er, frame
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -61,16 +75,20 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_component import DATA_INSTANCES
 from homeassistant.helpers.entity_platform import EntityPlatform
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_fire_time_changed,
     async_test_home_assistant,
 )
 
 import custom_components.ewelink  # noqa: F401  the repository's package wins over any other
 from custom_components.ewelink import PLATFORMS
 from custom_components.ewelink.api import rate_limiter
-from custom_components.ewelink.const import DOMAIN
+from custom_components.ewelink.const import CONF_LAN_MODE, DOMAIN, LAN_MODE_CLOUD
 from custom_components.ewelink.coolkit import CoolkitClient, Servers, Thing
+from custom_components.ewelink.coordinator import CONNECTION_GRACE
+from custom_components.ewelink.lan_hub import async_get_hub
 from simulator import Simulator, SimulatorConfig, VirtualDevice
 from simulator.uiids import apply_command
 
@@ -97,7 +115,9 @@ async def wait_until(predicate: Callable[[], bool], limit: float) -> float:
     return time.monotonic()
 
 
-async def entry_for(hass: HomeAssistant, sim: Simulator) -> MockConfigEntry:
+async def entry_for(
+    hass: HomeAssistant, sim: Simulator, options: dict[str, Any] | None = None
+) -> MockConfigEntry:
     """Sign in on the simulator and add the config entry."""
     client = CoolkitClient(
         async_get_clientsession(hass),
@@ -122,6 +142,7 @@ async def entry_for(hass: HomeAssistant, sim: Simulator) -> MockConfigEntry:
             "user_apikey": login.user.apikey,
             "token": login.tokens.as_dict(),
         },
+        options=options or {},
     )
     entry.add_to_hass(hass)
     return entry
@@ -133,6 +154,13 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+async def setup_http(hass: HomeAssistant) -> None:
+    """Serve Home Assistant's HTTP API on a free loopback port (8123 may be taken)."""
+    config = {"http": {"server_host": ["127.0.0.1"], "server_port": free_port()}}
+    if not await async_setup_component(hass, "http", config):
+        raise RuntimeError("http setup failed")
 
 
 async def load_platforms(hass: HomeAssistant) -> None:
@@ -418,8 +446,7 @@ async def run(devices: int, updates: int, profile: bool, paging: bool) -> dict[s
             hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
             frame.async_setup(hass)
             await async_setup_component(hass, "network", {})  # the web session's resolver needs it
-            # application_credentials needs `http`: give it a free port, not a running HA's 8123.
-            await async_setup_component(hass, "http", {"http": {"server_port": free_port()}})
+            await setup_http(hass)
             await load_platforms(hass)
             sim.add_app(APP_ID, APP_SECRET)
             if paging:
@@ -431,7 +458,7 @@ async def run(devices: int, updates: int, profile: bool, paging: bool) -> dict[s
                     owner, f"1{n:09d}", uiid=MIX[n % len(MIX)], home=home, wait=False
                 )
             await sim.wait_for(lambda: all(d.online for d in sim.devices.values()), timeout=600)
-            entry = await entry_for(hass, sim)
+            entry = await entry_for(hass, sim, {CONF_LAN_MODE: LAN_MODE_CLOUD})
             await hass.async_block_till_done()
             rss_before = rss()
 
@@ -547,6 +574,104 @@ async def run(devices: int, updates: int, profile: bool, paging: bool) -> dict[s
     return result
 
 
+# -- LAN against the cloud -------------------------------------------------------------------
+
+
+async def lan_run(devices: int, rounds: int) -> dict[str, Any]:
+    """Measure command round trips per path and what the devices do when the cloud goes away."""
+    config = SimulatorConfig(hb_interval=145, device_connect_concurrency=128, lan=True)
+    result: dict[str, Any] = {"devices": devices}
+    with tempfile.TemporaryDirectory() as config_dir:
+        async with (
+            Simulator(config) as sim,
+            async_test_home_assistant(config_dir=config_dir) as hass,
+        ):
+            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+            frame.async_setup(hass)
+            await async_setup_component(hass, "network", {})
+            await setup_http(hass)
+            await load_platforms(hass)
+            # No real mDNS: the simulator's announcements go to the discovery's seam.
+            hass.data[ZEROCONF_INSTANCE] = HaAsyncZeroconf(
+                zc=HaZeroconf(interfaces=[], unicast=True)
+            )
+            hub = async_get_hub(hass)
+            sim.lan.subscribe(
+                lambda a: hub.discovery.feed(a.name, a.addresses, a.port, a.properties)
+            )
+            sim.add_app(APP_ID, APP_SECRET)
+            owner = sim.add_account(EMAIL, password=PASSWORD, region="eu")
+            home = sim.add_home(owner, "Home")
+            for n in range(devices):
+                await sim.add_device(
+                    owner, f"1{n:09d}", uiid=MIX[n % len(MIX)], home=home, wait=False
+                )
+            await sim.wait_for(lambda: all(d.online for d in sim.devices.values()), timeout=600)
+            entry = await entry_for(hass, sim)
+            if not await hass.config_entries.async_setup(entry.entry_id):
+                raise RuntimeError("setup failed")
+            coordinator = entry.runtime_data.coordinator
+            lan = entry.runtime_data.lan
+            if lan is None:
+                raise RuntimeError("no LAN control")
+            await wait_until(lambda: coordinator.connected, 300)
+            lan_ids = [d for d in sim.devices if d in sim.lan.devices]
+            await wait_until(lambda: all(lan.registry.is_local(d) for d in lan_ids), 120)
+            tracked = tracked_entities(hass, entry.entry_id)
+            await wait_until(lambda: all_fresh(hass, sim, tracked), 300)
+            result["lan_capable"] = len(lan_ids)
+
+            # round trip per path, the same plug
+            plug = next(d for d in lan_ids if sim.devices[d].uiid == 1)
+            thing = coordinator.data[plug]
+            rtt: dict[str, float] = {}
+            for path in list(coordinator._paths):  # each path on its own
+                times = []
+                for n in range(rounds):
+                    started = time.perf_counter()
+                    await path.async_send(thing, {"switch": "on" if n % 2 else "off"})
+                    times.append(time.perf_counter() - started)
+                    await asyncio.sleep(0.25)  # the device's spacing, and its echo settles
+                rtt[path.name] = statistics.median(times) * 1000
+            result["rtt_ms"] = rtt
+
+            # the cloud goes away
+            await hass.async_block_till_done()
+            await sim.stop_cloud()
+            await wait_until(lambda: not coordinator.connected, 60)
+
+            async def switch(deviceid: str) -> bool:
+                try:
+                    await coordinator.async_send(
+                        deviceid, relay_change(sim.devices[deviceid], True)
+                    )
+                except HomeAssistantError:
+                    return False
+                return True
+
+            started = time.monotonic()
+            local = await asyncio.gather(*(switch(d) for d in lan_ids))
+            result["switch_lan_s"] = time.monotonic() - started
+            others = [d for d in sim.devices if d not in lan_ids]
+            cloud_only = await asyncio.gather(*(switch(d) for d in others))
+            result["controllable"] = sum(local) + sum(cloud_only)
+            async_fire_time_changed(
+                hass, dt_util.utcnow() + CONNECTION_GRACE + timedelta(seconds=1)
+            )
+            await hass.async_block_till_done()
+            result["available"] = sum(1 for e in tracked if has_state(hass, e))
+            result["true_after"] = sum(
+                1
+                for entity_id, deviceid in tracked.items()
+                if deviceid in lan_ids
+                and (s := hass.states.get(entity_id)) is not None
+                and s.state == truth(sim.devices[deviceid])
+            )
+            await hass.config_entries.async_unload(entry.entry_id)
+            await hass.async_block_till_done()
+    return result
+
+
 # -- HA's own cost of the same entities -------------------------------------------------------
 
 
@@ -601,6 +726,8 @@ def worker(args: list[str]) -> dict[str, Any]:
     """Run one measurement in this process (called by `main` in a fresh process)."""
     if args[0] == "--bare":
         return asyncio.run(bare(int(args[1]), json.loads(args[2])))
+    if args[0] == "--lan":
+        return asyncio.run(lan_run(int(args[1]), int(args[2])))
     devices, updates = int(args[0]), int(args[1])
     return asyncio.run(run(devices, updates, args[2] == "1", args[3] == "1"))
 
@@ -644,13 +771,19 @@ def main() -> None:
         "--profile", action="store_true", help="print cProfile summaries of the largest size"
     )
     parser.add_argument(
+        "--lan-devices",
+        type=int,
+        default=100,
+        help="devices of the LAN run (0: no LAN run)",
+    )
+    parser.add_argument(
         "--paging",
         action="store_true",
         help="make the simulated cloud refuse one-call (num=0) reads of more than 30 things, "
         "so that the client pages (30 a call, two calls a second)",
     )
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
     rows: list[dict[str, Any]] = []
     for size in sizes:
         profile = args.profile and size == max(sizes)
@@ -663,6 +796,15 @@ def main() -> None:
         row["bare_bytes"] = spawn("--bare", str(size), json.dumps(row["domains"]))["memory_bytes"]
         rows.append(row)
         print(f"measured {size} devices", file=sys.stderr, flush=True)
+    if rows:
+        print_table(rows, args.paging)
+    if args.lan_devices > 0:
+        print_lan(spawn("--lan", str(args.lan_devices), "20"))
+    sys.stdout.flush()
+
+
+def print_table(rows: list[dict[str, Any]], paging: bool) -> None:
+    """Print the table of the account sizes."""
     largest = rows[-1]["devices"]
 
     def goal_row(
@@ -679,7 +821,7 @@ def main() -> None:
             )
         print(f"{label:<52} {cells}  {verdict}")
 
-    reads = "pages of 30 (one-call reads refused)" if args.paging else "one call per home (num=0)"
+    reads = "pages of 30 (one-call reads refused)" if paging else "one call per home (num=0)"
     print(f"thing-list reads: {reads}; rate limits on")
     header = " ".join(f"{str(row['devices']) + ' dev':>9}" for row in rows)
     print(f"{'(goals are checked at ' + str(largest) + ' devices)':<52} {header}")
@@ -735,7 +877,20 @@ def main() -> None:
     for row in rows:
         for name, text in row.get("profiles", {}).items():
             print(f"\nprofile, {row['devices']} devices, {name}:\n{text}")
-    sys.stdout.flush()
+
+
+def print_lan(lan: dict[str, Any]) -> None:
+    """Print the LAN run."""
+    total, capable = lan["devices"], lan["lan_capable"]
+    rtt = ", ".join(f"{name} {ms:.1f} ms" for name, ms in lan["rtt_ms"].items())
+    print(f"\nLAN vs cloud ({total} devices, simulated on loopback, auto mode)")
+    print(f"  command round trip to one plug, median of 20: {rtt}")
+    print(
+        f"  cloud stopped: {lan['controllable']}/{total} devices controllable "
+        f"({capable} LAN-capable switched in {lan['switch_lan_s']:.2f} s, all at once); "
+        f"after the {CONNECTION_GRACE.total_seconds():.0f} s grace {lan['available']}/{total} "
+        f"available, {lan['true_after']}/{capable} showing their real state"
+    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,10 @@ from typing import Any
 from unittest.mock import PropertyMock, patch
 
 import aiohttp
-from homeassistant.core import HomeAssistant
+from homeassistant.components.zeroconf.const import DATA_INSTANCE as ZEROCONF_INSTANCE
+from homeassistant.components.zeroconf.models import HaAsyncZeroconf, HaZeroconf
+from homeassistant.const import EVENT_HOMEASSISTANT_CLOSE
+from homeassistant.core import Event, HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -51,6 +54,25 @@ from tests.common import (
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load integrations from custom_components/."""
+
+
+@pytest.fixture(autouse=True)
+async def silent_zeroconf(request: pytest.FixtureRequest) -> None:
+    """Give Home Assistant a shared zeroconf instance without sockets: no mDNS on the host.
+
+    Entries browse for LAN devices on it; tests feed announcements through the discovery's
+    seam (tests/lan_helpers.py). Tests marked `real_mdns` get Home Assistant's real instance.
+    """
+    if "hass" not in request.fixturenames or request.node.get_closest_marker("real_mdns"):
+        return
+    hass: HomeAssistant = request.getfixturevalue("hass")
+    instance = HaAsyncZeroconf(zc=HaZeroconf(interfaces=[], unicast=True))
+    hass.data[ZEROCONF_INSTANCE] = instance
+
+    async def close(_event: Event) -> None:
+        await instance.ha_async_close()
+
+    hass.bus.async_listen_once(EVENT_HOMEASSISTANT_CLOSE, close)
 
 
 @pytest.fixture
@@ -131,3 +153,10 @@ def entity_registry_enabled_by_default() -> Iterator[None]:
         return_value=True,
     ):
         yield
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers of this suite."""
+    config.addinivalue_line(
+        "markers", "real_mdns: the test uses Home Assistant's real zeroconf instance"
+    )

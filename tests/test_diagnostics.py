@@ -24,7 +24,7 @@ async def test_diagnostics_redact_every_secret(
 ) -> None:
     """Tokens, secrets, apikeys, device keys, account, MACs and Wi-Fi names never leave."""
     lamp = await cloud.sim.add_device(cloud.owner, "1000000301", uiid=1, name="Lamp")
-    await cloud.sim.add_device(
+    shared = await cloud.sim.add_device(
         cloud.friend, "1000000302", uiid=32, name="Shared", shared_with=[cloud.owner]
     )
     await setup_entry(hass, config_entry)
@@ -48,6 +48,7 @@ async def test_diagnostics_redact_every_secret(
         "user apikey": cloud.owner.apikey,
         "owner apikey": cloud.friend.apikey,
         "device key": lamp.factory.apikey,
+        "device key of a shared device": shared.factory.apikey,
         "station MAC": lamp.params["staMac"],
         "Wi-Fi name": lamp.params["ssid"],
         "BSSID": lamp.params["bssid"],

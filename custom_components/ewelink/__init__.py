@@ -1,4 +1,4 @@
-"""The eWeLink integration: CoolKit cloud devices kept live over the long connection."""
+"""The eWeLink integration: CoolKit cloud devices kept live over the long connection and the LAN."""
 
 from __future__ import annotations
 
@@ -8,8 +8,21 @@ from homeassistant.helpers import device_registry as dr
 
 from .api import async_client_for_entry
 from .cache import ThingCache
-from .const import CONF_USER_APIKEY, DOMAIN, LOGGER
+from .const import (
+    CONF_ENTRY_TYPE,
+    CONF_LAN_MODE,
+    CONF_USER_APIKEY,
+    DOMAIN,
+    ENTRY_TYPE_DIY,
+    LAN_MODE_AUTO,
+    LAN_MODE_CLOUD,
+    LAN_MODE_LOCAL,
+    LOGGER,
+)
 from .coordinator import EwelinkConfigEntry, EwelinkCoordinator, EwelinkData
+from .lan_control import LanControl
+from .lan_diy import async_setup_diy_entry
+from .lan_hub import async_get_hub
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -31,17 +44,35 @@ async def async_setup_entry(hass: HomeAssistant, entry: EwelinkConfigEntry) -> b
     """Create the entities, then keep them live over the long connection.
 
     With a cached thing list (every start but the first) the entities come up at once with
-    their last known state and the cloud is read in the background; otherwise the first read
-    happens here, once the long connection had its first chance to come up.
+    their last known state and the cloud is read in the background (so a start without
+    Internet works: devices on the LAN stay controllable); otherwise the first read happens
+    here, once the long connection had its first chance to come up. LAN control starts before
+    the entities (unless the entry is cloud only). A DIY device's entry has no cloud at all.
     """
+    if entry.data.get(CONF_ENTRY_TYPE) == ENTRY_TYPE_DIY:
+        await async_setup_diy_entry(hass, entry)
+        await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+        return True
+    mode = entry.options.get(CONF_LAN_MODE, LAN_MODE_AUTO)
     client = await async_client_for_entry(hass, entry)
     cache = ThingCache(hass, entry.entry_id, entry.data[CONF_USER_APIKEY])
-    coordinator = EwelinkCoordinator(hass, entry, client, cache)
+    coordinator = EwelinkCoordinator(
+        hass,
+        entry,
+        client,
+        cache,
+        cloud_push=mode != LAN_MODE_LOCAL,
+        cloud_commands=mode != LAN_MODE_LOCAL,
+    )
     if not await coordinator.async_restore():
         coordinator.async_start_push()
         await coordinator.async_wait_first_attempt()
         await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = EwelinkData(client, coordinator)
+    if mode != LAN_MODE_CLOUD:
+        lan = LanControl(hass, coordinator, async_get_hub(hass), mode=mode)
+        entry.runtime_data.lan = lan
+        await lan.async_start(entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_start()
     return True
@@ -64,7 +95,9 @@ async def async_remove_config_entry_device(
 
 async def async_remove_entry(hass: HomeAssistant, entry: EwelinkConfigEntry) -> None:
     """Delete the cached device list and end the eWeLink session (best effort)."""
-    await ThingCache(hass, entry.entry_id, entry.data[CONF_USER_APIKEY]).async_remove()
+    await ThingCache(hass, entry.entry_id, entry.data.get(CONF_USER_APIKEY, "")).async_remove()
+    if entry.data.get(CONF_ENTRY_TYPE) == ENTRY_TYPE_DIY:
+        return  # no account
     try:
         client = await async_client_for_entry(hass, entry)
         await client.logout()

@@ -20,6 +20,7 @@ from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, LOGGER
 from .coolkit import Family, Thing
+from .coolkit.models import is_valid_id
 
 STORAGE_VERSION: Final = 1
 # Written this long after the first change (and at shutdown, and when the entry unloads).
@@ -164,6 +165,8 @@ class ThingCache:
         values = {name: item[name] for name in _THING_FIELDS if name in item}
         values["owner_apikey"] = self._user_apikey if item.get("own") is True else ""
         thing = Thing(**values)
+        if not is_valid_id(thing.devicekey):
+            thing.devicekey = None  # a damaged key only costs LAN control until the next read
         if (
             not isinstance(thing.deviceid, str)
             or not thing.deviceid

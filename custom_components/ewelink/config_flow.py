@@ -15,6 +15,7 @@ from homeassistant.config_entries import (
     ConfigSubentryFlow,
     OptionsFlowWithReload,
 )
+from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import callback
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.selector import (
@@ -25,6 +26,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import probatio as vol
 
 from .api import create_client
@@ -38,12 +40,20 @@ from .const import (
     CONF_AUTH_IMPLEMENTATION,
     CONF_AUTH_TYPE,
     CONF_COUNTRY_CODE,
+    CONF_DEVICE_ID,
+    CONF_ENTRY_TYPE,
     CONF_HOMES,
+    CONF_LAN_MODE,
+    CONF_LOCAL_TYPE,
     CONF_REGION,
     CONF_SERVER,
     CONF_TOKEN,
+    CONF_UIID,
     CONF_USER_APIKEY,
     DOMAIN,
+    ENTRY_TYPE_DIY,
+    LAN_MODE_AUTO,
+    LAN_MODES,
     LOGGER,
 )
 from .coolkit import (
@@ -61,6 +71,7 @@ from .coolkit import (
 )
 from .coordinator import EwelinkConfigEntry
 from .device_flow import AddDeviceFlow
+from .lan import diy_uiid, parse_announcement
 
 CONF_PASSWORD = "password"
 
@@ -111,6 +122,7 @@ class EwelinkConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, doma
         """Start with CoolKit's own servers."""
         super().__init__()
         self._server: str | None = None
+        self._diy: dict[str, Any] = {}
 
     @property
     def logger(self) -> logging.Logger:
@@ -125,10 +137,18 @@ class EwelinkConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, doma
 
     @classmethod
     @callback
+    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+        """Offer options on account entries (a DIY device's entry has none)."""
+        return config_entry.data.get(CONF_ENTRY_TYPE) != ENTRY_TYPE_DIY
+
+    @classmethod
+    @callback
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Offer "Add device" on the account's entry."""
+        if config_entry.data.get(CONF_ENTRY_TYPE) == ENTRY_TYPE_DIY:
+            return {}
         return {"device": AddDeviceFlow}
 
     # -- user ----------------------------------------------------------------------------
@@ -325,6 +345,8 @@ class EwelinkConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, doma
     ) -> ConfigFlowResult:
         """Change the app credentials of the account."""
         entry = self._get_reconfigure_entry()
+        if entry.data.get(CONF_ENTRY_TYPE) == ENTRY_TYPE_DIY:
+            return self.async_abort(reason="diy_not_reconfigurable")
         self._server = entry.data.get(CONF_SERVER)
         if entry.data[CONF_AUTH_TYPE] == AUTH_OAUTH:
             return await self.async_step_reconfigure_oauth()
@@ -352,16 +374,87 @@ class EwelinkConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, doma
             suggested={CONF_APP_ID: entry.data[CONF_APP_ID]},
         )
 
+    # -- DIY-mode devices found on the LAN (zeroconf) --------------------------------------
+
+    async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
+        """A device in DIY mode announced itself: offer to add it (no account needed)."""
+        announcement = parse_announcement(
+            discovery_info.name,
+            [str(address) for address in discovery_info.ip_addresses],
+            discovery_info.port,
+            discovery_info.properties,
+        )
+        if (
+            announcement is None
+            or announcement.encrypted
+            or announcement.subdevid is not None
+            or announcement.host is None
+        ):
+            return self.async_abort(reason="not_diy_device")
+        deviceid = announcement.deviceid
+        await self.async_set_unique_id(deviceid)
+        self._abort_if_unique_id_configured(
+            updates={CONF_HOST: announcement.host, CONF_PORT: announcement.port},
+            reload_on_update=False,
+        )
+        for entry in self._async_current_entries(include_ignore=False):
+            runtime = getattr(entry, "runtime_data", None)
+            if runtime is not None and deviceid in runtime.coordinator.data:
+                return self.async_abort(reason="already_in_account")
+        params = announcement.params()  # plaintext, checked when parsed
+        local_type = announcement.local_type or "diy"
+        name = f"{DIY_NAMES.get(local_type, 'SONOFF DIY')} {deviceid}"
+        self._diy = {
+            CONF_ENTRY_TYPE: ENTRY_TYPE_DIY,
+            CONF_DEVICE_ID: deviceid,
+            CONF_HOST: announcement.host,
+            CONF_PORT: announcement.port,
+            CONF_LOCAL_TYPE: local_type,
+            CONF_UIID: diy_uiid(local_type, params),
+            "name": name,
+        }
+        self.context["title_placeholders"] = {"name": name}
+        return await self.async_step_zeroconf_confirm()
+
+    async def async_step_zeroconf_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm the DIY device, then create its entry."""
+        data = dict(self._diy)
+        name = data.pop("name")
+        if user_input is None:
+            return self.async_show_form(
+                step_id="zeroconf_confirm",
+                description_placeholders={
+                    "name": name,
+                    "host": data[CONF_HOST],
+                    "type": data[CONF_LOCAL_TYPE],
+                },
+            )
+        return self.async_create_entry(title=name, data=data)
+
+
+DIY_NAMES = {
+    "diy_plug": "SONOFF DIY switch",
+    "diylight": "SONOFF D1 DIY",
+    "diy_light": "SONOFF DIY bulb",
+    "diy_meter": "SONOFF SPM DIY",
+}
+"""Entry titles per DIY local type (lan-protocol.md §5.2); others get "SONOFF DIY"."""
+
 
 class EwelinkOptionsFlow(OptionsFlowWithReload):
-    """Choose which homes of the account to include."""
+    """Choose which homes of the account to include, and how devices are reached."""
 
     config_entry: EwelinkConfigEntry
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Pick the homes (none picked means all of them)."""
+        """Pick the homes (none picked means all of them) and the connection mode."""
         if user_input is not None:
-            return self.async_create_entry(data={CONF_HOMES: user_input.get(CONF_HOMES, [])})
+            chosen: dict[str, Any] = {CONF_HOMES: user_input.get(CONF_HOMES, [])}
+            if (mode := user_input.get(CONF_LAN_MODE, LAN_MODE_AUTO)) != LAN_MODE_AUTO:
+                chosen[CONF_LAN_MODE] = mode  # absent means the default
+            return self.async_create_entry(data=chosen)
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
         families = self.config_entry.runtime_data.coordinator.families
@@ -373,7 +466,10 @@ class EwelinkOptionsFlow(OptionsFlowWithReload):
             {
                 vol.Optional(CONF_HOMES): SelectSelector(
                     SelectSelectorConfig(options=options, multiple=True)
-                )
+                ),
+                vol.Optional(CONF_LAN_MODE, default=LAN_MODE_AUTO): SelectSelector(
+                    SelectSelectorConfig(options=list(LAN_MODES), translation_key=CONF_LAN_MODE)
+                ),
             }
         )
         return self.async_show_form(

@@ -31,3 +31,21 @@ CONF_HOMES: Final = "homes"
 THING_LIST_INTERVAL: Final = timedelta(minutes=15)
 
 DEVELOPER_CONSOLE_URL: Final = "https://dev.ewelink.cc"
+
+# LAN control (entry.options)
+CONF_LAN_MODE: Final = "lan_mode"
+LAN_MODE_AUTO: Final = "auto"
+"""LAN first with a short timeout, then the cloud (the default)."""
+LAN_MODE_CLOUD: Final = "cloud"
+"""Cloud only: no discovery, no LAN commands."""
+LAN_MODE_LOCAL: Final = "local"
+"""LAN only: the cloud is read for the device list and keys; no long connection, no cloud
+commands."""
+LAN_MODES: Final = (LAN_MODE_AUTO, LAN_MODE_CLOUD, LAN_MODE_LOCAL)
+
+# DIY-mode devices (one config entry per device, found over mDNS; entry.data keys)
+CONF_ENTRY_TYPE: Final = "entry_type"
+ENTRY_TYPE_DIY: Final = "diy"
+CONF_DEVICE_ID: Final = "device_id"
+CONF_LOCAL_TYPE: Final = "local_type"
+CONF_UIID: Final = "uiid"

@@ -11,7 +11,9 @@ State has several sources, merged per device and never swapped wholesale:
 - answers to websocket `query`s: the catch-up of a few stale devices when that is quicker than
   reading the whole list, and of every stale device while REST reads fail;
 - other sources through `async_apply_params` / `async_set_reachable` (LAN control), ordered by
-  the source's own sequence numbers;
+  the source's own sequence numbers; between a source and the cloud's pushes, a `SourceArbiter`
+  drops late copies of superseded states and keeps echoes from push listeners
+  (`lan_arbiter.py`);
 - commands, applied optimistically once a path acknowledged them.
 
 Each change is routed to the entities of that one device that read a changed param, so the cost
@@ -32,7 +34,7 @@ from datetime import timedelta
 import functools
 import random
 import time
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -66,6 +68,10 @@ from .coolkit import (
     merge_params,
 )
 from .devices import device_model
+from .lan_arbiter import SourceArbiter
+
+if TYPE_CHECKING:
+    from .lan_control import LanControl
 
 # Entities keep their last known state this long after the long connection is lost (a typical
 # cloud hiccup: the quick retry, half-open detection <= 30 s, then 5-40 s of reconnect backoff).
@@ -102,10 +108,11 @@ type PushListener = Callable[[Mapping[str, Any]], None]
 
 @dataclass(slots=True)
 class EwelinkData:
-    """Runtime objects of one config entry."""
+    """Runtime objects of one config entry (`lan`: its LAN control, None in cloud-only mode)."""
 
     client: CoolkitClient
     coordinator: EwelinkCoordinator
+    lan: LanControl | None = None
 
 
 type EwelinkConfigEntry = ConfigEntry[EwelinkData]
@@ -135,8 +142,14 @@ def read_keys(
 class PathUnavailableError(Exception):
     """A command path could not deliver the command (not connected, dropped, no answer).
 
-    The coordinator then tries the next path; raise anything else to fail the command.
+    The coordinator then tries the next path; raise anything else to fail the command. When no
+    path is left, `translation_key` (if given) names the error shown to the user.
     """
+
+    def __init__(self, message: str, *, translation_key: str | None = None) -> None:
+        """Keep the reason and the user-facing error key."""
+        super().__init__(message)
+        self.translation_key = translation_key
 
 
 class CommandPath(Protocol):
@@ -224,8 +237,16 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         entry: EwelinkConfigEntry,
         client: CoolkitClient,
         cache: ThingCache,
+        *,
+        cloud_push: bool = True,
+        cloud_commands: bool = True,
     ) -> None:
-        """Create the coordinator; `async_start` starts the long connection and the reads."""
+        """Create the coordinator; `async_start` starts the long connection and the reads.
+
+        Without `cloud_push` the long connection is never started and the cloud's view of the
+        devices is not trusted (devices are available while another source reaches them);
+        without `cloud_commands` commands go only over added paths (LAN only).
+        """
         super().__init__(
             hass,
             LOGGER,
@@ -241,7 +262,12 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         self.families: dict[str, Family] = {}
         self._read_selection: list[str] = []  # the homes chosen when `data` was read
         self.sync_stats = SyncStats()
-        self._paths: list[CommandPath] = [_LongConnectionPath(self.connection), _RestPath(client)]
+        self._paths: list[CommandPath] = (
+            [_LongConnectionPath(self.connection), _RestPath(client)] if cloud_commands else []
+        )
+        self._cloud_push = cloud_push
+        self.arbiter = SourceArbiter()
+        self._source_params: dict[tuple[str, str], dict[str, Any]] = {}
         self._device_listeners: dict[str, _Listeners] = {}
         self._push_listeners: dict[str, list[PushListener]] = {}
         self._read_listeners: dict[str, list[DeviceListener]] = {}
@@ -260,7 +286,7 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         self._push_started = False
         self._stopping = False
         self._epoch = 0
-        self._live = True
+        self._live = cloud_push
         self._was_connected = False
         self._lost = False
         self._grace_unsub: CALLBACK_TYPE | None = None
@@ -306,8 +332,16 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         return True
 
     @callback
+    def async_set_local_things(self, things: Iterable[Thing]) -> None:
+        """Set the devices of an entry that has no cloud (a DIY device found on the LAN)."""
+        self._merge_read(things, {}, fresh=True)
+
+    @callback
     def async_start_push(self) -> None:
         """Run the long connection as a background task of the entry (once)."""
+        if not self._cloud_push:
+            self._first_attempt.set()
+            return
         if self._push_started:
             return
         self._push_started = True
@@ -445,6 +479,10 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
                 setattr(thing, name, getattr(new, name))
             if pending is not None:
                 _apply_pending(thing, pending)
+            if not thing.online and (sources := self._reachable.get(deviceid)):
+                # The cloud lost the device (its params are old) while another path reaches it.
+                for source in sources:
+                    merge_params(thing.params, self._source_params.get((deviceid, source), {}))
             self._notify_read(deviceid)
             if fresh:
                 self._stale.discard(deviceid)
@@ -457,6 +495,7 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
             del self.data[deviceid]
             self._stale.discard(deviceid)
             self._device_infos.pop(deviceid, None)
+            self._forget_sources(deviceid)
         self._sync_device_registry()
         if added or removed:
             self.async_update_listeners()
@@ -792,6 +831,16 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         try:
             if isinstance(event, DeviceOnline):
                 self._apply(event.deviceid, None, event.online)
+            elif self._reachable.get(event.deviceid) and (thing := self.data.get(event.deviceid)):
+                # Another path reaches the device: the push may be a late copy of its report.
+                verdict = self.arbiter.judge(event.deviceid, "cloud", event.params, thing.params)
+                self._apply(
+                    event.deviceid,
+                    verdict.apply,
+                    True if event.implies_online else None,
+                    pushed=True,
+                    news=verdict.news,
+                )
             else:
                 self._apply(
                     event.deviceid,
@@ -813,12 +862,14 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         *,
         read: bool = False,
         pushed: bool = False,
+        news: Mapping[str, Any] | None = None,
     ) -> None:
         """Merge params and/or an online flag into a device; write what they change (hot path).
 
         `read`: the params are the device's full state (a query reply), which the read listeners
         are told about before the entities are written. `pushed`: the params are one pushed
-        message, which the push listeners get (once, after the merge, before the writes).
+        message, which the push listeners get (once, after the merge, before the writes); they
+        get `news` instead when given (what another path has not delivered already).
         """
         if online and self._online_waiters:
             waiter = self._online_waiters.pop(deviceid, None)
@@ -832,9 +883,9 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         keys = _merge(thing.params, params) if params else None
         if read:
             self._notify_read(deviceid)
-        if pushed and params:
+        if pushed and (message := params if news is None else news):
             for push_listener in self._push_listeners.get(deviceid, ()):
-                push_listener(params)
+                push_listener(message)
         if online is not None and thing.online is not online:
             thing.online = online
             self._write_all(deviceid)
@@ -867,12 +918,20 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
         source: str,
         sequence: int | None = None,
         complete: bool = False,
+        push_extra: Mapping[str, Any] | None = None,
+        unordered: bool = False,
     ) -> bool:
         """Apply a state reported by another source (LAN); return False when it is older.
 
         `sequence` orders the reports of one source for one device (a LAN `seq`): a report
         whose sequence is not newer than the last one applied is ignored. `complete` says the
         params are the device's full state, which makes a catch-up read needless for it.
+        Against the cloud's pushes, the `arbiter` drops values that are late copies of a
+        superseded state. `push_extra` makes the report a pushed message (a real change, not a
+        replay): push listeners get what is news in it plus these keys (the LAN `seq`).
+        `unordered`: how the report's age compares with the cloud's state is unknown (the first
+        record heard after a start may come from a cache); while the cloud's state is current
+        it only adds params the device does not have.
         """
         if sequence is not None:
             key = (deviceid, source)
@@ -880,10 +939,38 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
             if last is not None and sequence <= last:
                 return False
             self._sequences[key] = sequence
-        self._apply(deviceid, params, None)
+        thing = self.data.get(deviceid)
+        if thing is None:
+            self._apply(deviceid, params, None)  # journaled: a read under way may add it
+            return True
+        if unordered and self._cloud_current(thing):
+            params = {key: value for key, value in params.items() if key not in thing.params}
+        verdict = self.arbiter.judge(deviceid, source, params, thing.params)
+        merge_params(self._source_params.setdefault((deviceid, source), {}), verdict.apply)
+        self._apply(
+            deviceid,
+            verdict.apply,
+            None,
+            pushed=push_extra is not None,
+            news={**verdict.news, **push_extra} if push_extra is not None else None,
+        )
         if complete:
             self._stale.discard(deviceid)
         return True
+
+    def _cloud_current(self, thing: Thing) -> bool:
+        """Return True when the cloud's state of a device is current (pushes arrive for it)."""
+        return self.connected and thing.online and thing.deviceid not in self._stale
+
+    @callback
+    def _forget_sources(self, deviceid: str) -> None:
+        """Forget what other sources said of a device (it left the account)."""
+        self._reachable.pop(deviceid, None)
+        self.arbiter.forget(deviceid)
+        for key in [key for key in self._source_params if key[0] == deviceid]:
+            del self._source_params[key]
+        for key in [key for key in self._sequences if key[0] == deviceid]:
+            del self._sequences[key]
 
     @callback
     def async_set_reachable(self, deviceid: str, source: str, reachable: bool) -> None:
@@ -1091,6 +1178,16 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
             break
         else:
             cause = failure.__cause__ if failure is not None else None
+            if (
+                isinstance(failure, PathUnavailableError)
+                and failure.translation_key is not None
+                and not isinstance(cause, CoolkitError)
+            ):
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key=failure.translation_key,
+                    translation_placeholders={"device": thing.name},
+                ) from failure
             error = cause if isinstance(cause, CoolkitError) else NotConnectedError("no path")
             raise _command_error(error, thing.name) from failure
         # The cloud does not reliably echo the new state to the sender (coolkit-cloud.md §12.4).

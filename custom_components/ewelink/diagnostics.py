@@ -1,4 +1,8 @@
-"""Diagnostics: the entry, the long connection, the reads and every device, secrets redacted.
+"""Diagnostics: the entry, the long connection, the reads, LAN control and every device.
+
+Secrets are redacted: tokens, apikeys, devicekeys (never even collected), MACs and Wi-Fi names.
+Per device, `path` says which way reaches it now (`cloud`, `lan`, `both`, `none`) and `lan` what
+the LAN knows of it (its last address, liveness), without keys or params.
 
 Everything that came from the network is bounded first (depth, length, encodable text), so the
 download works whatever a device reported.
@@ -37,6 +41,7 @@ async def async_get_config_entry_diagnostics(
     """Return what helps to debug the account, without anything private."""
     coordinator = entry.runtime_data.coordinator
     connection = coordinator.connection
+    lan = entry.runtime_data.lan
     devices = [
         {
             "deviceid": thing.deviceid,
@@ -48,6 +53,10 @@ async def async_get_config_entry_diagnostics(
             "available": coordinator.device_available(thing.deviceid),
             "shared": thing.shared,
             "parent": thing.parent_id,
+            "path": lan.path(thing.deviceid)
+            if lan is not None
+            else ("cloud" if coordinator.connected and thing.online else "none"),
+            "lan": lan.device_diagnostics(thing.deviceid) if lan is not None else None,
             "params": thing.params,
         }
         for thing in coordinator.data.values()
@@ -62,6 +71,7 @@ async def async_get_config_entry_diagnostics(
                 "reads": asdict(coordinator.sync_stats),
                 "last_update_success": coordinator.last_update_success,
                 "homes": len(coordinator.families),
+                "lan": lan.diagnostics() if lan is not None else None,
                 "devices": devices,
             },
             depth=MAX_DEPTH,

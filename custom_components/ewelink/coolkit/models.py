@@ -433,6 +433,8 @@ class Thing:
     family_id: str | None = None
     room_id: str | None = None
     index: int = 0
+    devicekey: str | None = field(default=None, repr=False)
+    """The key of the device's local (LAN) encryption (`itemData.devicekey`): a secret."""
 
     @property
     def parent_id(self) -> str | None:
@@ -479,7 +481,13 @@ class Thing:
             family_id=_id_or_none(family.get("familyid")),
             room_id=_id_or_none(family.get("roomid")),
             index=_int64_or(entry.get("index"), 0),
+            devicekey=_devicekey(data.get("devicekey")),
         )
+
+
+def _devicekey(value: object) -> str | None:
+    """Return a usable devicekey (printable ASCII, like the UUID the cloud sends), else None."""
+    return value if is_valid_id(value) else None
 
 
 def _mapping(value: object) -> Mapping[str, Any]:
