@@ -57,6 +57,17 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _hass_before_zeroconf(request: pytest.FixtureRequest) -> None:
+    """Set `hass` up outside the event loop when a test uses it but no autouse fixture did.
+
+    (Directories that override `auto_enable_custom_integrations` start without it; an async
+    fixture cannot set an async fixture up on demand.)
+    """
+    if "hass" in request.fixturenames and not request.node.get_closest_marker("real_mdns"):
+        request.getfixturevalue("hass")
+
+
+@pytest.fixture(autouse=True)
 async def silent_zeroconf(request: pytest.FixtureRequest) -> None:
     """Give Home Assistant a shared zeroconf instance without sockets: no mDNS on the host.
 
