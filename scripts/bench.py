@@ -816,8 +816,9 @@ def print_table(rows: list[dict[str, Any]], paging: bool) -> None:
             verdict = ""
         else:
             last = values[-1]
+            scale = 1024 if unit == "KB" else 1  # values in bytes, goal and cells in KB
             verdict = f"<= {goal:g}{'' if unit in ('x', 'n') else ' ' + unit}: " + (
-                "holds" if last is not None and last <= goal else "FAILS"
+                "holds" if last is not None and last <= goal * scale else "FAILS"
             )
         print(f"{label:<52} {cells}  {verdict}")
 
