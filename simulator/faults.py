@@ -41,6 +41,9 @@ class Faults:
     for the session): the renewed at is revoked (or displaced, see `takeover_keeps_refresh`)."""
     appid_no_password_login: bool = False
     """Every app ID answers 407 on password login."""
+    ws_expired_at_error: int = 406
+    """What `userOnline` answers for an expired (not revoked) access token: 406 as observed;
+    401 or 402 as other CoolKit answers for a dead token would say (coolkit-cloud.md §4)."""
     appid_expired: bool = False
     """Every REST call answers 408 "appid has expired" with `data: null`."""
     quota_exhausted: QuotaMode | None = None

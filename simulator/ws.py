@@ -510,6 +510,13 @@ class Hub:
         session = self.store.by_at.get(at)
         app = self.store.apps.get(appid)
         if (
+            session is not None
+            and not session.revoked
+            and session.at_expires <= time.time()
+            and self.faults.ws_expired_at_error in (401, 402)
+        ):
+            return self.faults.ws_expired_at_error, None
+        if (
             session is None
             or session.revoked
             or session.at_expires <= time.time()

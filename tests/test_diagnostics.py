@@ -64,7 +64,7 @@ async def test_diagnostics_survive_hostile_params(
     cloud: Cloud,
     config_entry: MockConfigEntry,
 ) -> None:
-    """Deeply nested and unencodable values do not break the download; it stays bounded (#9.5).
+    """Deep (up to 50 000 levels) and unencodable values do not break the download (#9.5).
 
     Regression: a deeply nested frame made the diagnostics download fail with HTTP 500.
     """
@@ -82,7 +82,13 @@ async def test_diagnostics_survive_hostile_params(
         }
     ).replace('"switch"', '"bad\\ud800", "switch"', 1)
     frame = frame.replace('"bad\\ud800", "switch"', '"bad\\ud800": 1, "switch"', 1)
+    # A 50 000-deep frame (too deep for any JSON parser's recursion) comes first.
+    abyss = (
+        '{"action": "update", "deviceid": "1000000303", "apikey": "%s", "params": {"deep": %s}}'
+        % (cloud.owner.apikey, '{"level": ' * 50000 + '"bottom"' + "}" * 50000)
+    )
     for conn in cloud.sim.hub.by_apikey[cloud.owner.apikey]:
+        conn.send(abyss)
         conn.send(frame)
     coordinator = config_entry.runtime_data.coordinator
     await wait_for(lambda: coordinator.data["1000000303"].params.get("switch") == "on")

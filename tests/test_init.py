@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ewelink.const import CONF_TOKEN, DOMAIN
@@ -204,3 +205,28 @@ async def test_setup_writes_each_state_once(
     written = await writes_during_setup(hass, config_entry)  # from the cache
     assert written
     assert len(written) == len(set(written)), written
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"access_token": None},
+        {"refresh_token": 12345},
+        {"access_token": {"at": "x"}},
+        {"access_token": "bad\ud800"},
+        {"issued_at": "soon"},
+        {"refresh_expires_at": float("nan")},
+    ],
+)
+async def test_unusable_stored_tokens_ask_for_a_new_sign_in(
+    hass: HomeAssistant, cloud: Cloud, entry_data: dict[str, Any], bad: dict[str, Any]
+) -> None:
+    """Tokens an older version stored unchecked (#9.5) lead to reauth, not a stuck entry."""
+    data = {**entry_data, CONF_TOKEN: {**entry_data[CONF_TOKEN], **bad}}
+    entry = MockConfigEntry(domain=DOMAIN, title="t", unique_id=cloud.owner.apikey, data=data)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]

@@ -667,6 +667,7 @@ async def test_sleeping_battery_devices_keep_their_state(
     Their connectivity diagnostic shows the cloud's flag instead.
     """
     door = await cloud.sim.add_device(cloud.owner, "1000000132", uiid=154, name="Door")
+    window = await cloud.sim.add_device(cloud.owner, "1000000136", uiid=102, name="Window")
     bridge = await cloud.sim.add_device(cloud.owner, "1000000133", uiid=168, name="Bridge")
     th = await cloud.sim.add_device(
         cloud.owner, "a480000134", uiid=1770, name="Bedroom", parent=bridge
@@ -676,8 +677,13 @@ async def test_sleeping_battery_devices_keep_their_state(
     await wait_for(lambda: state_of(hass, "binary_sensor.door") == "on")
     assert state_of(hass, "binary_sensor.door_connectivity") == "on"
     assert state_of(hass, "binary_sensor.bedroom_connectivity") == "on"
+    await window.report({"switch": "on"})
+    await wait_for(lambda: state_of(hass, "binary_sensor.window") == "on")
     await door.go_offline()
+    await window.go_offline()
     await th.go_offline()
+    await wait_for(lambda: state_of(hass, "binary_sensor.window_connectivity") == "off")
+    assert state_of(hass, "binary_sensor.window") == "on"
     await wait_for(lambda: state_of(hass, "binary_sensor.door_connectivity") == "off")
     await wait_for(lambda: state_of(hass, "binary_sensor.bedroom_connectivity") == "off")
     assert state_of(hass, "binary_sensor.door") == "on"

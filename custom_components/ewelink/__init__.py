@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
 
 from .api import async_client_for_entry
@@ -54,7 +55,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: EwelinkConfigEntry) -> b
         await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
         return True
     mode = entry.options.get(CONF_LAN_MODE, LAN_MODE_AUTO)
-    client = await async_client_for_entry(hass, entry)
+    try:
+        client = await async_client_for_entry(hass, entry)
+    except ValueError as err:  # stored tokens unusable (written by an older version)
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="reauth_required"
+        ) from err
     cache = ThingCache(hass, entry.entry_id, entry.data[CONF_USER_APIKEY])
     coordinator = EwelinkCoordinator(
         hass,

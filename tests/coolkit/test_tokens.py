@@ -30,12 +30,14 @@ def sim_config() -> SimulatorConfig:
     return SimulatorConfig(hb_interval=2, device_ack_timeout=0.6, device_register_retry=0.2)
 
 
+@pytest.mark.parametrize("refusal", [406, 401, 402])
 async def test_expired_at_at_the_handshake_is_refreshed_not_a_takeover(
-    cloud: Cloud, harness: Harness
+    cloud: Cloud, harness: Harness, refusal: int
 ) -> None:
-    """The at dies while the socket is down: the handshake's 406 is answered by a refresh and
-    a retry, the takeover budget stays untouched, and a real takeover afterwards is still
-    renewed at once."""
+    """The at dies while the socket is down: the handshake's refusal (406, 401 or 402) is
+    answered by a refresh and a retry, the takeover budget stays untouched, and a real
+    takeover afterwards is still renewed at once."""
+    cloud.sim.faults.ws_expired_at_error = refusal
     closed = cloud.sim.expire_tokens(cloud.owner, APP_ID, close=1006)
     assert closed == 1
     await harness.until(lambda: harness.connects() == 2)

@@ -340,13 +340,23 @@ class Tokens:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Tokens:
-        """Rebuild tokens stored with `as_dict`."""
+        """Rebuild tokens stored with `as_dict`; raise ValueError when they are unusable.
+
+        (An entry written by an older version may hold a null, a number or a dict.)
+        """
+        try:
+            times = [
+                float(data[key])
+                for key in ("access_expires_at", "refresh_expires_at", "issued_at")
+            ]
+        except (KeyError, TypeError) as err:
+            raise ValueError("malformed stored tokens") from err
+        if not all(math.isfinite(value) for value in times):
+            raise ValueError("malformed stored tokens")
         return cls(
-            str(data["access_token"]),
-            str(data["refresh_token"]),
-            float(data["access_expires_at"]),
-            float(data["refresh_expires_at"]),
-            float(data["issued_at"]),
+            valid_token(data.get("access_token")),
+            valid_token(data.get("refresh_token")),
+            *times,
         )
 
 
