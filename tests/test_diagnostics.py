@@ -83,10 +83,8 @@ async def test_diagnostics_survive_hostile_params(
     ).replace('"switch"', '"bad\\ud800", "switch"', 1)
     frame = frame.replace('"bad\\ud800", "switch"', '"bad\\ud800": 1, "switch"', 1)
     # A 50 000-deep frame (too deep for any JSON parser's recursion) comes first.
-    abyss = (
-        '{"action": "update", "deviceid": "1000000303", "apikey": "%s", "params": {"deep": %s}}'
-        % (cloud.owner.apikey, '{"level": ' * 50000 + '"bottom"' + "}" * 50000)
-    )
+    head = json.dumps({"action": "update", "deviceid": "1000000303", "apikey": cloud.owner.apikey})
+    abyss = head[:-1] + ', "params": {"deep": ' + '{"level": ' * 50000 + '"bottom"' + "}" * 50002
     for conn in cloud.sim.hub.by_apikey[cloud.owner.apikey]:
         conn.send(abyss)
         conn.send(frame)

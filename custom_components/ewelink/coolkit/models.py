@@ -346,8 +346,7 @@ class Tokens:
         """
         try:
             times = [
-                float(data[key])
-                for key in ("access_expires_at", "refresh_expires_at", "issued_at")
+                float(data[key]) for key in ("access_expires_at", "refresh_expires_at", "issued_at")
             ]
         except (KeyError, TypeError) as err:
             raise ValueError("malformed stored tokens") from err
