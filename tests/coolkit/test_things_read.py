@@ -14,6 +14,7 @@ import pytest
 from custom_components.ewelink.coolkit import (
     CoolkitClient,
     CoolkitConnectionError,
+    CoolkitServerError,
     RateLimiter,
     Servers,
 )
@@ -90,21 +91,55 @@ async def test_falls_back_to_paging_and_remembers(
 async def test_a_passing_server_error_does_not_switch_to_pages(
     cloud: Cloud, client: CoolkitClient
 ) -> None:
-    """One refused one-call read (paged instead) leaves the client reading in one call.
+    """A one-call read that worked before and fails once is asked again, not paged.
 
-    Regression (soak, http500_things): a 500 that ended between the refused one-call read and
+    Regressions (soak, http500_things): a 500 that ended between the refused one-call read and
     the pages switched the client to pages for good, so every later catch-up of 300 devices
-    took 6 s (20 s for 1000) instead of one call.
+    took 6 s (20 s for 1000) instead of one call; and even once, the paged read of 1000
+    devices kept them stale for 20 s after the outage.
     """
-    ids = await fill(cloud)
+    ids = await fill(cloud, 65)  # three pages
     assert {t.deviceid for t in await client.get_things([cloud.home.id])} == ids
     assert client.thing_read_mode == "one_call"
     cloud.sim.faults.fail_next("/v2/device/thing", 500)
     assert {t.deviceid for t in await client.get_things([cloud.home.id])} == ids
-    assert thing_calls(cloud.sim) == 4  # one call, then the refused one and two pages
+    assert thing_calls(cloud.sim) == 4  # one call; then the refused one, a page, one call
     assert client.thing_read_mode == "one_call"
     assert {t.deviceid for t in await client.get_things([cloud.home.id])} == ids
     assert thing_calls(cloud.sim) == 5
+
+
+async def test_an_outage_of_the_endpoint_is_an_error_not_a_refusal(
+    cloud: Cloud, client: CoolkitClient
+) -> None:
+    """While every thing-list call fails, reads fail; afterwards one call reads the home."""
+    ids = await fill(cloud)
+    assert {t.deviceid for t in await client.get_things([cloud.home.id])} == ids
+    cloud.sim.faults.http_error["/v2/device/thing"] = 500
+    for _ in range(3):
+        with pytest.raises(CoolkitServerError):
+            await client.get_things([cloud.home.id])
+    del cloud.sim.faults.http_error["/v2/device/thing"]
+    calls = thing_calls(cloud.sim)
+    assert {t.deviceid for t in await client.get_things([cloud.home.id])} == ids
+    assert thing_calls(cloud.sim) == calls + 1
+    assert client.thing_read_mode == "one_call"
+
+
+async def test_a_home_grown_too_large_switches_to_pages_after_two_reads(
+    cloud: Cloud, client: CoolkitClient
+) -> None:
+    """A one-call read that worked and is then refused for good (the home grew): the read
+    asks once more, pages, and after the second such read the client pages straight away."""
+    ids = await fill(cloud)
+    assert {t.deviceid for t in await client.get_things([cloud.home.id])} == ids
+    cloud.sim.faults.thing_list_max = 30
+    for expected in (1 + 4, 5 + 4):  # refused, page, refused again, page
+        assert {t.deviceid for t in await client.get_things([cloud.home.id])} == ids
+        assert thing_calls(cloud.sim) == expected
+    assert client.thing_read_mode == "pages"
+    assert {t.deviceid for t in await client.get_things([cloud.home.id])} == ids
+    assert thing_calls(cloud.sim) == 9 + 2
 
 
 async def test_brand_filter_is_not_mistaken_for_a_cut_list(sim: Simulator, cloud: Cloud) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import itertools
 import json
 import logging
@@ -75,6 +75,18 @@ TAKEOVER_HOLD_BASE = 60.0
 TAKEOVER_HOLD_MAX = 1800.0
 
 type ThingReadMode = Literal["unknown", "one_call", "pages"]
+
+
+@dataclass(slots=True)
+class _Pages:
+    """A paged read of one home in progress."""
+
+    family_id: str
+    entries: list[Any] = field(default_factory=list)
+    begin: int = FIRST_BEGIN_INDEX
+    count: int = 0
+    done: bool = False
+
 
 type Auth = Literal["sign", "bearer"]
 type TokensCallback = Callable[[Tokens], None]
@@ -392,11 +404,22 @@ class CoolkitClient:
 
     async def _read_home(self, family_id: str) -> list[Thing]:
         if self._one_call is not False:
+            known_good = self._one_call is True
             entries = await self._read_home_at_once(family_id)
             if entries is not None:
                 self._refusals.pop(family_id, None)
                 return _things_of(entries, family_id)
-            paged = await self._read_home_in_pages(family_id)
+            pages = _Pages(family_id)
+            await self._read_page(pages)  # an outage of the endpoint raises here
+            if known_good:
+                # The server answers again: a one-call read that worked before failed because
+                # of a passing error (an outage that just ended) or because the home grew too
+                # large. Asking once more tells them apart for one call instead of all pages.
+                entries = await self._read_home_at_once(family_id)
+                if entries is not None:
+                    self._refusals.pop(family_id, None)
+                    return _things_of(entries, family_id)
+            paged = await self._read_home_in_pages(family_id, pages)
             refusals = self._refusals[family_id] = self._refusals.get(family_id, 0) + 1
             if refusals >= ONE_CALL_REFUSALS:
                 self._one_call = False
@@ -432,40 +455,45 @@ class CoolkitClient:
         self._one_call = True
         return entries
 
-    async def _read_home_in_pages(self, family_id: str) -> list[Any]:
-        """Read a home in pages of 30 sorted by `index`; `beginIndex` is the last index seen."""
-        entries: list[Any] = []
-        begin = FIRST_BEGIN_INDEX
-        for _ in range(MAX_THING_PAGES):
-            query: dict[str, str | int] = {
-                "lang": "en",
-                "familyid": family_id,
-                "num": THING_PAGE_SIZE,
-                "beginIndex": begin,
-            }
-            data = await self._request("GET", THING_PATH, auth="bearer", query=query)
-            page = _entries(data)
-            if not page:
-                break
-            entries.extend(page)
-            total = _count(data.get("total"))
-            last = max(
-                (
-                    e["index"]
-                    for e in page
-                    if isinstance(e, Mapping) and type(e.get("index")) is int
-                ),
-                default=None,
-            )
-            if (
-                last is None
-                or last <= begin
-                or (total is not None and len(entries) >= total)
-                or (total is None and len(page) < THING_PAGE_SIZE)
-            ):
-                break
-            begin = last
-        return entries
+    async def _read_home_in_pages(self, family_id: str, pages: _Pages | None = None) -> list[Any]:
+        """Read a home in pages of 30 sorted by `index`; `beginIndex` is the last index seen.
+
+        `pages` continues a read whose first pages were already fetched.
+        """
+        pages = pages or _Pages(family_id)
+        while not pages.done and pages.count < MAX_THING_PAGES:
+            await self._read_page(pages)
+        return pages.entries
+
+    async def _read_page(self, pages: _Pages) -> None:
+        """Fetch the next page of a paged read."""
+        query: dict[str, str | int] = {
+            "lang": "en",
+            "familyid": pages.family_id,
+            "num": THING_PAGE_SIZE,
+            "beginIndex": pages.begin,
+        }
+        data = await self._request("GET", THING_PATH, auth="bearer", query=query)
+        pages.count += 1
+        page = _entries(data)
+        if not page:
+            pages.done = True
+            return
+        pages.entries.extend(page)
+        total = _count(data.get("total"))
+        last = max(
+            (e["index"] for e in page if isinstance(e, Mapping) and type(e.get("index")) is int),
+            default=None,
+        )
+        if (
+            last is None
+            or last <= pages.begin
+            or (total is not None and len(pages.entries) >= total)
+            or (total is None and len(page) < THING_PAGE_SIZE)
+        ):
+            pages.done = True
+        else:
+            pages.begin = last
 
     async def get_things_by_ids(
         self, ids: Iterable[str], *, shared: Collection[str] = ()
