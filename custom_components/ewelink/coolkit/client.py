@@ -495,6 +495,15 @@ class CoolkitClient:
             body={"type": 1, "id": deviceid, "params": dict(params)},
         )
 
+    async def rename_device(self, deviceid: str, name: str) -> None:
+        """Rename a device of the account (`POST /v2/device/update-info`)."""
+        await self._request(
+            "POST",
+            "/v2/device/update-info",
+            auth="bearer",
+            body={"deviceid": deviceid, "name": name},
+        )
+
     async def add_wifi_device(
         self,
         deviceid: str,
