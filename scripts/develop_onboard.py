@@ -158,7 +158,7 @@ def instructions(ha_url: str, sim: dict[str, Any]) -> list[str]:
         "",
         "Add the simulated account (skip this if it is already under Settings > Devices & services):",
         "  1. Settings > Devices & services > Add integration > eWeLink",
-        "  2. Choose 'Use a custom server' and enter:",
+        "  2. Choose 'Use a custom server (for developers)' and submit the prefilled URL:",
         f"       {sim['base_url']}",
         "  3. Choose 'E-mail or phone and password' and enter:",
         f"       App ID:                {password_app['appid']}",

@@ -647,7 +647,7 @@ class CoolkitClient:
             self._strikes = 0
         self._strikes += 1
         if self._strikes == 1:
-            _LOGGER.info("eWeLink session revoked (another sign-in with this app ID?); renewing")
+            _LOGGER.info("eWeLink no longer accepts the session's access token; renewing it")
             self._takeback_at = now
             await self.refresh()
             return
