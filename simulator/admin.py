@@ -40,6 +40,7 @@ ROUTES = (
     ("GET", "/_sim/wifi", "the simulated Wi-Fi"),
     ("POST", "/_sim/wifi", "{ssid, password, bssid}"),
     ("GET", "/_sim/unpaired", "devices in pairing mode"),
+    ("POST", "/_sim/unpaired", "add a device in pairing mode {deviceid?, uiid?, productModel?, ap_http?, esptouch?, ack_port?}"),
     ("POST", "/_sim/unpaired/reset", "{deviceid?}: devices bound to nobody go back to pairing mode"),
 )  # fmt: skip
 
@@ -85,6 +86,7 @@ class AdminApi:
         r.add_get("/_sim/wifi", self._wrap(self.wifi))
         r.add_post("/_sim/wifi", self._wrap(self.set_wifi))
         r.add_get("/_sim/unpaired", self._wrap(self.unpaired))
+        r.add_post("/_sim/unpaired", self._wrap(self.add_unpaired))
         r.add_post("/_sim/unpaired/reset", self._wrap(self.reset_unpaired))
 
     def _wrap(self, handler: Any) -> Any:
@@ -346,6 +348,18 @@ class AdminApi:
     async def unpaired(self, _request: web.Request, _body: _Json) -> Any:
         """GET /_sim/unpaired."""
         return [u.as_json() for u in self.sim.unpaired.values()]
+
+    async def add_unpaired(self, _request: web.Request, body: _Json) -> Any:
+        """POST /_sim/unpaired."""
+        udev = await self.sim.add_unpaired_device(
+            body.get("deviceid"),
+            int(body.get("uiid", 1)),
+            productModel=body.get("productModel"),
+            ap_http=bool(body.get("ap_http", True)),
+            esptouch=bool(body.get("esptouch", True)),
+            ack_port=int(body.get("ack_port", 18266)),
+        )
+        return udev.as_json()
 
     async def reset_unpaired(self, _request: web.Request, body: _Json) -> Any:
         """POST /_sim/unpaired/reset."""

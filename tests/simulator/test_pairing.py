@@ -415,3 +415,19 @@ async def test_admin_resets_unpaired_devices(world: World) -> None:
     assert states == {"10000aaa01": ("pairing", 2), "10000aaa02": ("pairing", 1)}
     async with http.post(f"{sim.admin_url}/unpaired/reset", json={"deviceid": "nope"}) as resp:
         assert resp.status == 404
+
+
+async def test_admin_adds_a_device_in_pairing_mode(world: World) -> None:
+    """POST /_sim/unpaired: a new device waits in pairing mode (used by the browser tests)."""
+    sim, http = world.sim, world.api.http
+    async with http.post(
+        f"{sim.admin_url}/unpaired", json={"deviceid": "10000aaa09", "uiid": 1, "ack_port": 0}
+    ) as resp:
+        body = await resp.json()
+    assert (body["deviceid"], body["state"], body["ack_port"]) == ("10000aaa09", "pairing", 0)
+    assert body["http_url"].startswith("http://127.0.0.1:")
+    assert body["udp_port"] > 0
+    async with http.get(f"{body['http_url']}/device") as resp:
+        assert (await resp.json())["deviceid"] == "10000aaa09"
+    async with http.post(f"{sim.admin_url}/unpaired", json={"deviceid": "10000aaa09"}) as resp:
+        assert resp.status == 400  # it exists
