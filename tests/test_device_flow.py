@@ -459,3 +459,42 @@ async def test_rename_refused_by_the_cloud_names_it_in_home_assistant(
     )
     assert entry is not None
     assert (entry.name, entry.name_by_user) == ("GSM gsm-7004", "Gate")
+
+
+async def test_a_finished_step_is_announced_until_the_dialog_picks_it_up(
+    hass: HomeAssistant,
+    cloud: Cloud,
+    loaded: MockConfigEntry,
+    unpaired: UnpairedDevice,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The frontend drops a "flow changed" event that arrives while it renders the previous
+    answer, and HA goes on only when the dialog reloads: the event is repeated until it does
+    (found in the browser tests: the dialog stayed on "Looking for the device" for good)."""
+    monkeypatch.setattr(
+        device_flow,
+        "TIMINGS",
+        PairingTimings(online_timeout=30.0, renotify_interval=0.05, renotify_count=4),
+    )
+    notified: list[str] = []
+    hass.bus.async_listen(
+        "data_entry_flow_progressed", lambda event: notified.append(event.data["flow_id"])
+    )
+    result = await start(hass, loaded, "ap")
+    result = await configure(hass, result, {})
+    result = await configure(hass, result, WIFI)
+    flow_id = result["flow_id"]
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"device_host": "127.0.0.1", "device_port": unpaired.http_port}
+    )
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    # Nobody reloads the flow (the dialog missed the event): the transfer ends, and HA waits.
+    await wait_for(lambda: hass.config_entries.subentries.async_get(flow_id)["step_id"] == "ap_bind")
+    done_at = notified.count(flow_id)
+    await wait_for(lambda: notified.count(flow_id) >= done_at + 3)
+    await asyncio.sleep(0.5)
+    assert notified.count(flow_id) <= done_at + 4  # a bounded number of repeats
+    assert hass.config_entries.subentries.async_get(flow_id)["step_id"] == "ap_bind"
+    # The dialog finally reloads: the flow goes on to the end.
+    result = await configure(hass, result)
+    await assert_added(hass, result, cloud, "10000aa001", "switch.minir2")

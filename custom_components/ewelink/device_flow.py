@@ -22,7 +22,7 @@ from typing import Any
 from homeassistant.components import network
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryFlow, SubentryFlowResult
 from homeassistant.core import callback
-from homeassistant.data_entry_flow import section
+from homeassistant.data_entry_flow import FlowResultType, section
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -98,6 +98,11 @@ class PairingTimings:
     device_retry_interval: float = 14.0  # 5 tries over about 70 s, as the eWeLink app does
     bind_retry_for: float = 60.0  # after AP mode the host may still be rejoining its network
     online_timeout: float = 90.0
+    # The frontend drops a "flow changed" event that arrives while it still renders the answer
+    # to the previous one; a progress step that is done then waits for a reload forever. So the
+    # event is repeated: once after a new stage, and while a finished step is not picked up.
+    renotify_interval: float = 1.0
+    renotify_count: int = 30
 
 
 TIMINGS = PairingTimings()
@@ -138,6 +143,8 @@ class AddDeviceFlow(ConfigSubentryFlow):
         }
         self._errors: dict[str, str] = {}
         self._task: asyncio.Task[Any] | None = None
+        self._renotify_handle: asyncio.TimerHandle | None = None
+        self._renotify_left = 0
         self._info: DeviceInfo | None = None
         self._online: asyncio.Future[None] | None = None
         self._deviceid = ""
@@ -153,6 +160,7 @@ class AddDeviceFlow(ConfigSubentryFlow):
     @callback
     def async_remove(self) -> None:
         """The dialog was closed: stop whatever still runs."""
+        self._cancel_renotify()
         if self._task is not None and not self._task.done():
             self._task.cancel()
         if self._online is not None and not self._online.done():
@@ -470,6 +478,36 @@ class AddDeviceFlow(ConfigSubentryFlow):
         self._status.update(status)
         if self._task is not None and not self._task.done():
             self.async_notify_flow_changed()
+            self._schedule_renotify(TIMINGS.renotify_count)
+
+    @callback
+    def async_show_form(self, **kwargs: Any) -> SubentryFlowResult:
+        """Show a form (the dialog has it in its answer: no more repeats of the event)."""
+        self._cancel_renotify()
+        return super().async_show_form(**kwargs)
+
+    def _schedule_renotify(self, left: int) -> None:
+        self._cancel_renotify()
+        self._renotify_left = left
+        self._renotify_handle = self.hass.loop.call_later(
+            TIMINGS.renotify_interval, self._renotify
+        )
+
+    def _cancel_renotify(self) -> None:
+        if self._renotify_handle is not None:
+            self._renotify_handle.cancel()
+            self._renotify_handle = None
+
+    @callback
+    def _renotify(self) -> None:
+        """Tell the dialog again that the flow changed (see PairingTimings.renotify_interval)."""
+        self._renotify_handle = None
+        step_type = self.cur_step["type"] if self.cur_step else None
+        if step_type not in (FlowResultType.SHOW_PROGRESS, FlowResultType.SHOW_PROGRESS_DONE):
+            return  # a form or the end: the dialog has what it needs
+        self.async_notify_flow_changed()
+        if step_type is FlowResultType.SHOW_PROGRESS_DONE and self._renotify_left > 1:
+            self._schedule_renotify(self._renotify_left - 1)
 
     @callback
     def _on_attempt(self, request: str, attempt: int, attempts: int) -> None:
@@ -491,6 +529,7 @@ class AddDeviceFlow(ConfigSubentryFlow):
                 description_placeholders=self._placeholders(),
             )
         task, self._task = self._task, None
+        self._schedule_renotify(TIMINGS.renotify_count)  # until the dialog picks the step up
         try:
             task.result()
         except _PairingFailedError as err:
