@@ -489,7 +489,9 @@ async def test_a_finished_step_is_announced_until_the_dialog_picks_it_up(
     )
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     # Nobody reloads the flow (the dialog missed the event): the transfer ends, and HA waits.
-    await wait_for(lambda: hass.config_entries.subentries.async_get(flow_id)["step_id"] == "ap_bind")
+    await wait_for(
+        lambda: hass.config_entries.subentries.async_get(flow_id)["step_id"] == "ap_bind"
+    )
     done_at = notified.count(flow_id)
     await wait_for(lambda: notified.count(flow_id) >= done_at + 3)
     await asyncio.sleep(0.5)

@@ -489,9 +489,7 @@ class AddDeviceFlow(ConfigSubentryFlow):
     def _schedule_renotify(self, left: int) -> None:
         self._cancel_renotify()
         self._renotify_left = left
-        self._renotify_handle = self.hass.loop.call_later(
-            TIMINGS.renotify_interval, self._renotify
-        )
+        self._renotify_handle = self.hass.loop.call_later(TIMINGS.renotify_interval, self._renotify)
 
     def _cancel_renotify(self) -> None:
         if self._renotify_handle is not None:
