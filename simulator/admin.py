@@ -202,6 +202,7 @@ class AdminApi:
             "params": virtual.params,
             "cloud_params": cloud.params if cloud is not None else None,
             "owner": cloud.owner.label if cloud is not None else None,
+            "name": cloud.name if cloud is not None else None,
             "faults": {
                 "ack_delay": virtual.ack_delay,
                 "drop_acks": virtual.drop_acks,
