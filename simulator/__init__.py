@@ -38,6 +38,8 @@ Admin routes (`GET /_sim` lists them):
     POST   /_sim/rate-limits/reset             forget the rate-limit counters
     GET    /_sim/wifi ; POST /_sim/wifi        the simulated Wi-Fi {ssid, password, bssid}
     GET    /_sim/unpaired                      devices in pairing mode (HTTP URL, UDP port)
+    POST   /_sim/unpaired                      add a device in pairing mode {deviceid?, uiid?, ack_port?, ...}
+    POST   /_sim/unpaired/reset                {deviceid?}: back to pairing mode (devices bound to nobody)
 
 `{ref}` is an account's e-mail, phone number or apikey.
 

@@ -1,8 +1,12 @@
-"""`python -m simulator [--host H] [--port P] [--scenario FILE] [--devices N] [--lan [--mdns IP]]`.
+"""`python -m simulator [--host H] [--port P] [--scenario FILE] [--state FILE [--fresh]] ...`.
 
 Starts the simulator with the default scenario (or a scenario file), prints ONE JSON line with
 every URL, app ID, secret, account and password a client needs, then logs activity to stderr
 until interrupted.
+
+With `--state FILE` the world (apps, accounts, sessions and tokens, devices and their state) is
+loaded from FILE when it exists, instead of the scenario, and saved there every few seconds
+when it changed and on exit; `--fresh` ignores (and replaces) a saved world.
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ import asyncio
 import contextlib
 import json
 import logging
+from pathlib import Path
 import resource
 import signal
 import sys
 import time
 
 from .config import SimulatorConfig
+from .persist import load_world, save_world, world
 from .scenario import add_load_devices, apply_scenario, default_scenario, describe, load_scenario
 from .server import Simulator
 
@@ -47,6 +53,22 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         metavar="ADDRESS",
         action="append",
         help="with --lan: also publish real mDNS on this interface address (repeatable)",
+    )
+    parser.add_argument(
+        "--state", metavar="FILE", help="load the world from FILE if it exists; keep it saved there"
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="with --state: start from the scenario again"
+    )
+    parser.add_argument(
+        "--save-interval", type=float, default=5.0, help="with --state: seconds between saves"
+    )
+    parser.add_argument(
+        "--redirect-url",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="also register this OAuth redirect URL for every app (repeatable)",
     )
     parser.add_argument(
         "--dump-scenario", action="store_true", help="print the default scenario and exit"
@@ -83,8 +105,13 @@ async def run(args: argparse.Namespace) -> int:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     sim = Simulator(config)
-    scenario = load_scenario(args.scenario) if args.scenario else default_scenario()
-    await apply_scenario(sim, scenario)
+    if args.state and not args.fresh and args.state_exists:
+        load_world(sim, args.state)
+    else:
+        scenario = load_scenario(args.scenario) if args.scenario else default_scenario()
+        await apply_scenario(sim, scenario)
+    for app in sim.store.apps.values():
+        app.redirect_urls += [url for url in args.redirect_url if url not in app.redirect_urls]
     if args.no_drift:
         config.drift = False
     if args.devices > 0:
@@ -93,14 +120,39 @@ async def run(args: argparse.Namespace) -> int:
     await sim.start()
     line = describe(sim)
     line["startup_seconds"] = round(time.monotonic() - started, 3)
+    line["state_file"] = args.state
+    saver = asyncio.create_task(_keep_saved(sim, args.state, args.save_interval, stop))
     sys.stdout.write(json.dumps(line, separators=(",", ":")) + "\n")
     sys.stdout.flush()
     try:
         await stop.wait()
     finally:
         _LOGGER.info("shutting down")
+        await saver
         await sim.stop()
     return 0
+
+
+async def _keep_saved(
+    sim: Simulator, path: str | None, interval: float, stop: asyncio.Event
+) -> None:
+    """Save the world when it changed, every `interval` seconds and once more at the end."""
+    if not path:
+        return
+    last = ""
+    while True:
+        stopping = stop.is_set()
+        snapshot = json.dumps(world(sim), sort_keys=True, default=str)
+        if snapshot != last:
+            try:
+                save_world(sim, path)
+                last = snapshot
+            except OSError as err:
+                _LOGGER.warning("could not save the world to %s: %s", path, err)
+        if stopping:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.dump_scenario:
         sys.stdout.write(json.dumps(default_scenario(), indent=2) + "\n")
         return 0
+    if args.state:
+        args.state = str(Path(args.state).resolve())
+    args.state_exists = bool(args.state) and Path(args.state).exists()
     logging.basicConfig(
         level=getattr(logging, str(args.log_level).upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -40,6 +40,8 @@ ROUTES = (
     ("GET", "/_sim/wifi", "the simulated Wi-Fi"),
     ("POST", "/_sim/wifi", "{ssid, password, bssid}"),
     ("GET", "/_sim/unpaired", "devices in pairing mode"),
+    ("POST", "/_sim/unpaired", "add a device in pairing mode {deviceid?, uiid?, productModel?, ap_http?, esptouch?, ack_port?}"),
+    ("POST", "/_sim/unpaired/reset", "{deviceid?}: devices bound to nobody go back to pairing mode"),
 )  # fmt: skip
 
 
@@ -84,6 +86,8 @@ class AdminApi:
         r.add_get("/_sim/wifi", self._wrap(self.wifi))
         r.add_post("/_sim/wifi", self._wrap(self.set_wifi))
         r.add_get("/_sim/unpaired", self._wrap(self.unpaired))
+        r.add_post("/_sim/unpaired", self._wrap(self.add_unpaired))
+        r.add_post("/_sim/unpaired/reset", self._wrap(self.reset_unpaired))
 
     def _wrap(self, handler: Any) -> Any:
         async def wrapped(request: web.Request) -> web.StreamResponse:
@@ -198,6 +202,7 @@ class AdminApi:
             "params": virtual.params,
             "cloud_params": cloud.params if cloud is not None else None,
             "owner": cloud.owner.label if cloud is not None else None,
+            "name": cloud.name if cloud is not None else None,
             "faults": {
                 "ack_delay": virtual.ack_delay,
                 "drop_acks": virtual.drop_acks,
@@ -344,6 +349,30 @@ class AdminApi:
     async def unpaired(self, _request: web.Request, _body: _Json) -> Any:
         """GET /_sim/unpaired."""
         return [u.as_json() for u in self.sim.unpaired.values()]
+
+    async def add_unpaired(self, _request: web.Request, body: _Json) -> Any:
+        """POST /_sim/unpaired."""
+        udev = await self.sim.add_unpaired_device(
+            body.get("deviceid"),
+            int(body.get("uiid", 1)),
+            productModel=body.get("productModel"),
+            ap_http=bool(body.get("ap_http", True)),
+            esptouch=bool(body.get("esptouch", True)),
+            ack_port=int(body.get("ack_port", 18266)),
+        )
+        return udev.as_json()
+
+    async def reset_unpaired(self, _request: web.Request, body: _Json) -> Any:
+        """POST /_sim/unpaired/reset."""
+        wanted = body.get("deviceid")
+        if wanted is not None and wanted not in self.sim.unpaired:
+            raise KeyError(wanted)
+        reset = []
+        for deviceid, udev in self.sim.unpaired.items():
+            if wanted in (None, deviceid) and deviceid not in self.sim.store.devices:
+                await udev.reset()
+                reset.append(deviceid)
+        return {"reset": reset}
 
 
 async def _read_body(request: web.Request) -> _Json:

@@ -50,7 +50,11 @@ class OAuthPage:
         if app is None:
             return None, "unknown clientId"
         message = f"{params['clientId']}_{params['seq']}".encode()
-        if not signature_matches(app.secret, message, params["authorization"]):
+        # CoolKit's SDK and demo put the base64 signature in the URL unencoded, so about half of
+        # them carry a literal `+`, which query decoding turns into a space. Base64 has no spaces:
+        # read a space as the `+` it was [inf].
+        authorization = params["authorization"].replace(" ", "+")
+        if not signature_matches(app.secret, message, authorization):
             return None, "authorization does not match clientId_seq"
         if params["redirectUrl"] not in app.redirect_urls:
             return None, "redirectUrl is not registered for this app"

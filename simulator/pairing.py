@@ -4,7 +4,9 @@ An unpaired device is in the factory database but bound to nobody. It joins the 
 (`sim.wifi`) with the credentials it was given; with the right ones it dispatches to the server it
 was told about and keeps sending `register` until an account binds it (`POST /v2/device/add`);
 with wrong ones it never comes online, and in ESP-Touch mode it never sends the ACK
-(pairing.md §3.8).
+(pairing.md §3.8). It then goes back to pairing mode after `back_to_pairing` seconds, as a user
+re-entering pairing mode (or the firmware giving up) would, so a retry with the right password
+works; `reset()` (admin `POST /_sim/unpaired/reset`) does it at once.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class UnpairedDevice:
         ack_port: int = 18266,
         ack_host: str | None = None,
         join_delay: float = 0.05,
+        back_to_pairing: float = 1.0,
     ) -> None:
         self.device = device
         self.config = config
@@ -88,8 +91,10 @@ class UnpairedDevice:
         self.ack_port = ack_port
         self.ack_host = ack_host
         self.join_delay = join_delay
+        self.back_to_pairing = back_to_pairing
         self.state = "pairing"
-        """pairing -> (lan: joined via ESP-Touch, no server yet) -> joined | no_wifi."""
+        """pairing -> (lan: joined via ESP-Touch, no server yet) -> joined | no_wifi -> pairing."""
+        self.resets = 0
         self.ap_requests: list[dict[str, Any]] = []
         self.touch_result: EspTouchResult | None = None
         self.acks_sent = 0
@@ -244,12 +249,45 @@ class UnpairedDevice:
     async def _join(self, ssid: str, password: str, server: str, port: int) -> None:
         await asyncio.sleep(self.join_delay)
         if not self._wifi().accepts(ssid, password):
-            self.state = "no_wifi"
-            _LOGGER.info("device %s cannot join %r: wrong credentials", self.deviceid, ssid)
+            self._no_wifi(ssid)
             return
         self.state = "joined"
         self.device.server = (server, port)
         self.device.start()
+
+    def _no_wifi(self, ssid: str) -> None:
+        self.state = "no_wifi"
+        _LOGGER.info(
+            "device %s cannot join %r: wrong credentials; back in pairing mode in %.1f s",
+            self.deviceid, ssid, self.back_to_pairing,
+        )  # fmt: skip
+        self._spawn(self._return_to_pairing())
+
+    async def _return_to_pairing(self) -> None:
+        await asyncio.sleep(self.back_to_pairing)
+        if self.state == "no_wifi":
+            await self.reset()
+
+    async def reset(self) -> None:
+        """Back to pairing mode, as a long press does: forget what was sent, listen again.
+
+        A device that joined (but is bound to nobody yet) leaves the network again.
+        """
+        current = asyncio.current_task()
+        for task in list(self._tasks):
+            if task is not current:
+                task.cancel()
+        if self.state in ("joined", "lan"):
+            await self.device.shutdown()
+            self.device.server = None
+        self.state = "pairing"
+        self.touch_result = None
+        self.resets += 1
+        if self._receiver is not None:
+            self._receiver.decoder.reset()
+        if self.ap_http:
+            await self._start_http()
+        _LOGGER.info("device %s is in pairing mode again", self.deviceid)
 
     # ESP-Touch -----------------------------------------------------------------------------
     def _on_touch(self, result: EspTouchResult, sender: tuple[str, int]) -> None:
@@ -262,8 +300,7 @@ class UnpairedDevice:
             result.sender_ip,
         )
         if not self._wifi().accepts(result.ssid, result.password, result.bssid):
-            self.state = "no_wifi"
-            _LOGGER.info("device %s cannot join %r: wrong credentials", self.deviceid, result.ssid)
+            self._no_wifi(result.ssid.decode(errors="replace"))
             return
         if self.state == "pairing":
             self.state = "lan"
@@ -291,6 +328,8 @@ class UnpairedDevice:
             "udp_port": self._udp_port if self.esptouch else None,
             "ack_port": self.ack_port,
             "state": self.state,
+            "ap_requests": len(self.ap_requests),
+            "resets": self.resets,
         }
 
 

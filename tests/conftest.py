@@ -50,6 +50,9 @@ from tests.common import (
     wait_for,
 )
 
+# The browser tests drive a real Home Assistant in another process: scripts/e2e runs them.
+collect_ignore = ["e2e"]
+
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:

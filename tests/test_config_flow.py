@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import socket
 from typing import Any
 
 import aiohttp
@@ -19,6 +20,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.ewelink.calling_codes import (
+    CALLING_CODES,
+    calling_code,
+    normalize_calling_code,
+)
+from custom_components.ewelink.config_flow import ENV_CUSTOM_SERVER
 from custom_components.ewelink.const import (
     AUTH_OAUTH,
     AUTH_PASSWORD,
@@ -56,6 +63,12 @@ PASSWORD_INPUT = {
 }
 
 
+@pytest.fixture(autouse=True)
+def developer_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As under scripts/develop: the custom server option is offered."""
+    monkeypatch.setenv(ENV_CUSTOM_SERVER, "http://127.0.0.1:8480")
+
+
 @pytest.fixture
 async def browser(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
     """The user's browser, for eWeLink's sign-in page."""
@@ -82,11 +95,14 @@ async def start_on_simulator(hass: HomeAssistant, cloud: Cloud) -> FlowResult:
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "server"}
     )
+    assert result["step_id"] == "server"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SERVER: cloud.sim.base_url + "/"}
     )
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["oauth", "password"]
+    assert result["step_id"] == "user_custom_server"
+    assert result["description_placeholders"] == {"server": cloud.sim.base_url}
+    assert result["menu_options"] == ["oauth", "password", "server"]  # a way back
     return result
 
 
@@ -162,6 +178,7 @@ async def test_oauth_errors_abort(
     )
     result = await finish_oauth(hass, hass_client_no_auth, browser, result)
     assert result == {**result, "type": FlowResultType.ABORT, "reason": "cannot_connect"}
+    assert result["description_placeholders"] == {"server": cloud.sim.base_url}
 
 
 async def test_oauth_without_credentials(hass: HomeAssistant, cloud: Cloud) -> None:
@@ -188,6 +205,95 @@ async def test_custom_server_must_be_a_url(hass: HomeAssistant) -> None:
     assert result["errors"] == {CONF_SERVER: "invalid_server"}
 
 
+async def test_custom_server_is_checked_and_named(hass: HomeAssistant, cloud: Cloud) -> None:
+    """A server that is down or does not speak CoolKit is refused at once, by its URL."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "server"}
+    )
+    assert suggested_values(result) == {CONF_SERVER: "http://127.0.0.1:8480"}  # from the env
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    for url in (down, f"{cloud.sim.base_url}/_sim"):  # nothing listens; not a CoolKit server
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_SERVER: url}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"base": "server_unreachable"}
+        assert result["description_placeholders"] == {"server": url}
+        assert suggested_values(result) == {CONF_SERVER: url}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SERVER: cloud.sim.base_url}
+    )
+    assert result["step_id"] == "user_custom_server"
+    reloaded = await hass.config_entries.flow.async_configure(result["flow_id"])  # as the UI does
+    assert (reloaded["step_id"], reloaded["menu_options"]) == (
+        "user_custom_server", ["oauth", "password", "server"]
+    )  # fmt: skip
+    # Back to eWeLink's own cloud: an empty URL.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "server"}
+    )
+    assert suggested_values(result) == {CONF_SERVER: cloud.sim.base_url}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert (result["step_id"], result["menu_options"]) == ("user", ["oauth", "password", "server"])
+
+
+async def test_no_custom_server_for_regular_users(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without EWELINK_CUSTOM_SERVER (outside scripts/develop) only the two sign-ins show."""
+    monkeypatch.delenv(ENV_CUSTOM_SERVER)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["menu_options"] == ["oauth", "password"]
+
+
+def suggested_values(result: FlowResult) -> dict[str, Any]:
+    """The suggested values of a form's fields."""
+    return {
+        key.schema: key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description and "suggested_value" in key.description
+    }
+
+
+async def test_country_calling_code_prefilled_and_lenient(
+    hass: HomeAssistant, cloud: Cloud
+) -> None:
+    """The code comes from Home Assistant's country; "0049" and "49" are read as "+49"."""
+    await hass.config.async_update(country="DE")
+    result = await start_on_simulator(hass, cloud)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "password"}
+    )
+    assert suggested_values(result) == {CONF_COUNTRY_CODE: "+49"}
+    assert result["description_placeholders"]["server"] == cloud.sim.base_url
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**PASSWORD_INPUT, CONF_COUNTRY_CODE: "+49x"}
+    )
+    assert result["errors"] == {CONF_COUNTRY_CODE: "invalid_country_code"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**PASSWORD_INPUT, CONF_COUNTRY_CODE: "0049"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_COUNTRY_CODE] == "+49"
+
+
+async def test_unknown_country_prefills_nothing(hass: HomeAssistant, cloud: Cloud) -> None:
+    """No country configured: the field is empty."""
+    await hass.config.async_update(country=None)
+    result = await start_on_simulator(hass, cloud)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "password"}
+    )
+    assert suggested_values(result) == {}
+
+
 async def test_password_creates_the_entry(hass: HomeAssistant, cloud: Cloud) -> None:
     """Password sign-in: the region is found, the password is not stored."""
     result = await start_on_simulator(hass, cloud)
@@ -201,7 +307,7 @@ async def test_password_creates_the_entry(hass: HomeAssistant, cloud: Cloud) -> 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     data = result["data"]
     assert data[CONF_AUTH_TYPE] == AUTH_PASSWORD
-    assert (data[CONF_APP_ID], data[CONF_REGION], data[CONF_COUNTRY_CODE]) == (APP_ID, "eu", "1")
+    assert (data[CONF_APP_ID], data[CONF_REGION], data[CONF_COUNTRY_CODE]) == (APP_ID, "eu", "+1")
     assert PASSWORD not in str(data)
     assert result["result"].unique_id == cloud.owner.apikey
 
@@ -237,6 +343,7 @@ async def test_password_errors_and_recovery(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": error}
+    assert result["description_placeholders"]["server"] == cloud.sim.base_url  # named in errors
     cloud.sim.faults.reset()
     result = await hass.config_entries.flow.async_configure(result["flow_id"], PASSWORD_INPUT)
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -368,3 +475,21 @@ async def test_options_choose_homes(
     assert config_entry.options == {CONF_HOMES: [cloud.home.id]}
     assert hass.states.get("switch.home_lamp") is not None
     assert hass.states.get("switch.cottage_lamp") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("+49", "+49"), ("49", "+49"), ("0049", "+49"), (" + 1 ", "+1"), ("+1 2", None),
+     ("1", "+1"), ("", None), ("+", None), ("+0", None), ("+12345", None), ("DE", None)],
+)  # fmt: skip
+def test_calling_codes_are_read_leniently(text: str, code: str | None) -> None:
+    """What users type for a calling code, and what it means."""
+    assert normalize_calling_code(text) == code
+
+
+def test_calling_code_by_country() -> None:
+    """Home Assistant's country (ISO 3166 alpha-2) gives the calling code."""
+    assert (calling_code("DE"), calling_code("us"), calling_code("GB")) == ("+49", "+1", "+44")
+    assert calling_code(None) is None
+    assert calling_code("ZZ") is None
+    assert len(CALLING_CODES) > 240

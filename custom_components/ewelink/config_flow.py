@@ -1,9 +1,16 @@
-"""Config flow: sign in with eWeLink (OAuth2) or with an account and password."""
+"""Config flow: sign in with eWeLink (OAuth2) or with an account and password.
+
+A custom server (the project's simulator) is offered only when the environment variable
+`EWELINK_CUSTOM_SERVER` is set (scripts/develop sets it to the simulator's URL). Home Assistant
+2026.10 no longer has an advanced mode to hide it behind: `show_advanced_options` is deprecated
+and always True, so it would show the option to everyone (and log a deprecation warning).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 import logging
+import os
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -31,6 +38,7 @@ import probatio as vol
 
 from .api import create_client
 from .application_credentials import EwelinkOAuth2Implementation
+from .calling_codes import calling_code, normalize_calling_code
 from .const import (
     AUTH_OAUTH,
     AUTH_PASSWORD,
@@ -60,6 +68,7 @@ from .coolkit import (
     AppNotPermittedError,
     CoolkitClient,
     CoolkitConnectionError,
+    CoolkitError,
     InvalidAppCredentialsError,
     InvalidCredentialsError,
     OAuthCodeError,
@@ -74,6 +83,7 @@ from .device_flow import AddDeviceFlow
 from .lan import diy_uiid, parse_announcement
 
 CONF_PASSWORD = "password"
+ENV_CUSTOM_SERVER = "EWELINK_CUSTOM_SERVER"
 
 _TEXT = TextSelector()
 _SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -154,27 +164,51 @@ class EwelinkConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, doma
     # -- user ----------------------------------------------------------------------------
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Offer OAuth2, password sign-in and, for advanced users, a custom server."""
-        options = ["oauth", "password"] if self._server else ["oauth", "password", "server"]
+        """Offer OAuth2, password sign-in and, for developers, a custom server."""
+        options = ["oauth", "password"]
+        if self._server or os.environ.get(ENV_CUSTOM_SERVER):
+            options.append("server")
         return self.async_show_menu(
-            step_id="user",
+            step_id="user_custom_server" if self._server else "user",
             menu_options=options,
-            description_placeholders={"server": self._server or "eWeLink"},
+            description_placeholders={"server": self._server or ""},
         )
 
+    async def async_step_user_custom_server(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The same menu, worded for a custom server (Home Assistant needs the step)."""
+        return await self.async_step_user()
+
     async def async_step_server(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Point the integration at a custom server (the project's simulator)."""
+        """Point the integration at a custom server (the project's simulator), checked first."""
         errors: dict[str, str] = {}
+        url = ""
         if user_input is not None:
+            url = (user_input.get(CONF_SERVER) or "").strip()
+            if not url:  # back to eWeLink's own cloud
+                self._server = None
+                return await self.async_step_user()
             try:
-                self._server = Servers(user_input[CONF_SERVER].strip()).custom_base
+                server = Servers(url).custom_base
             except ValueError:
                 errors[CONF_SERVER] = "invalid_server"
             else:
-                return await self.async_step_user()
+                try:
+                    await create_client(self.hass, "", "", server=server, region="eu").dispatch()
+                except CoolkitError as err:
+                    LOGGER.debug("The server at %s does not answer like eWeLink: %s", url, err)
+                    errors["base"] = "server_unreachable"
+                else:
+                    self._server = server
+                    return await self.async_step_user()
+        suggested = url or self._server or os.environ.get(ENV_CUSTOM_SERVER, "")
         return self.async_show_form(
             step_id="server",
-            data_schema=vol.Schema({vol.Required(CONF_SERVER): _URL}),
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Optional(CONF_SERVER): _URL}), {CONF_SERVER: suggested}
+            ),
+            description_placeholders={"server": url},
             errors=errors,
         )
 
@@ -186,7 +220,13 @@ class EwelinkConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, doma
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Sign in with app credentials, e-mail or phone number and password."""
-        return await self._async_password_form("password", PASSWORD_SCHEMA, user_input)
+        code = calling_code(self.hass.config.country)
+        return await self._async_password_form(
+            "password",
+            PASSWORD_SCHEMA,
+            user_input,
+            suggested={CONF_COUNTRY_CODE: code} if code else None,
+        )
 
     async def _async_password_form(
         self,
@@ -200,18 +240,30 @@ class EwelinkConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, doma
         """Show a sign-in form; on submit sign in (with the entry's other data) and finish."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            known = dict(entry.data) if entry else {}
-            result = await self._async_password_login({**known, **user_input})
-            if isinstance(result, str):
-                errors["base"] = result
+            values = {**(dict(entry.data) if entry else {}), **user_input}
+            code = normalize_calling_code(str(values.get(CONF_COUNTRY_CODE, "")))
+            if code is None:
+                errors[CONF_COUNTRY_CODE] = "invalid_country_code"
             else:
-                return await self._async_finish(*result)
+                result = await self._async_password_login({**values, CONF_COUNTRY_CODE: code})
+                if isinstance(result, str):
+                    errors["base"] = result
+                else:
+                    return await self._async_finish(*result)
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(schema, user_input or suggested),
-            description_placeholders={"account": entry.data[CONF_ACCOUNT]} if entry else None,
+            description_placeholders={
+                "account": entry.data[CONF_ACCOUNT] if entry else "",
+                "server": self._server_label,
+            },
             errors=errors,
         )
+
+    @property
+    def _server_label(self) -> str:
+        """How the server is named in messages: eWeLink, or the custom server's URL."""
+        return self._server or "eWeLink"
 
     async def _async_password_login(
         self, user_input: Mapping[str, Any]
@@ -275,7 +327,7 @@ class EwelinkConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, doma
         try:
             token = await self.flow_impl.async_resolve_external_data(self.external_data)
         except Exception as err:  # noqa: BLE001  mapped to an abort, unknown ones logged
-            return self.async_abort(reason=_error_key(err))
+            return self._abort_with(_error_key(err))
         self.logger.debug("Signed in to eWeLink on region %s", token.get("region"))
         return await self.async_oauth_create_entry(
             {CONF_AUTH_IMPLEMENTATION: self.flow_impl.domain, CONF_TOKEN: token}
@@ -298,7 +350,7 @@ class EwelinkConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, doma
         try:
             user = await client.get_account()
         except Exception as err:  # noqa: BLE001  mapped to an abort, unknown ones logged
-            return self.async_abort(reason=_error_key(err))
+            return self._abort_with(_error_key(err))
         return await self._async_finish(
             user,
             {
@@ -307,6 +359,12 @@ class EwelinkConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, doma
                 CONF_ACCOUNT: user.account,
                 **self._session_data(client, user),
             },
+        )
+
+    def _abort_with(self, reason: str) -> ConfigFlowResult:
+        """Abort with a translated reason that may name the server."""
+        return self.async_abort(
+            reason=reason, description_placeholders={"server": self._server_label}
         )
 
     # -- reauth --------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 A wizard in the spirit of the vendor apps (pairing.md §4.4, §5.4): choose the kind of device,
 see how to put it in pairing mode, enter the Wi-Fi credentials, transfer them (ESP-Touch, or HTTP
-on the device's hotspot), bind the device to the account, then wait until it comes online.
-Nothing is stored in the subentry: the flow ends with an abort that reports the result, and the
-device appears through the integration's dynamic devices.
+on the device's hotspot), bind the device to the account, wait until it comes online, then choose
+its name (the cloud's as default) and area. Each progress step says what is running right now
+(which address, which attempt). Nothing is stored in the subentry: the flow ends with an abort
+that reports the result, and the device appears through the integration's dynamic devices.
 
 The protocol work is in `pairing/` (device side) and `coolkit/` (cloud side); this module only
 sequences it and maps errors to translated messages.
@@ -21,9 +22,11 @@ from typing import Any
 from homeassistant.components import network
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryFlow, SubentryFlowResult
 from homeassistant.core import callback
-from homeassistant.data_entry_flow import section
+from homeassistant.data_entry_flow import FlowResultType, section
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    AreaSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -33,6 +36,7 @@ from homeassistant.helpers.selector import (
 )
 import probatio as vol
 
+from .const import DOMAIN
 from .coolkit import (
     CoolkitApiError,
     CoolkitConnectionError,
@@ -68,6 +72,7 @@ _LOGGER = logging.getLogger(__name__)
 CONF_SSID = "ssid"
 CONF_PASSWORD = "password"
 CONF_NAME = "name"
+CONF_AREA = "area"
 CONF_ADVANCED = "advanced"
 CONF_BSSID = "bssid"
 CONF_HOST_IP = "host_ip"
@@ -93,6 +98,11 @@ class PairingTimings:
     device_retry_interval: float = 14.0  # 5 tries over about 70 s, as the eWeLink app does
     bind_retry_for: float = 60.0  # after AP mode the host may still be rejoining its network
     online_timeout: float = 90.0
+    # The frontend drops a "flow changed" event that arrives while it still renders the answer
+    # to the previous one; a progress step that is done then waits for a reload forever. So the
+    # event is repeated: once after a new stage, and while a finished step is not picked up.
+    renotify_interval: float = 1.0
+    renotify_count: int = 30
 
 
 TIMINGS = PairingTimings()
@@ -133,24 +143,40 @@ class AddDeviceFlow(ConfigSubentryFlow):
         }
         self._errors: dict[str, str] = {}
         self._task: asyncio.Task[Any] | None = None
+        self._renotify_handle: asyncio.TimerHandle | None = None
+        self._renotify_left = 0
         self._info: DeviceInfo | None = None
         self._online: asyncio.Future[None] | None = None
         self._deviceid = ""
-        self._name = ""
+        self._thing: Thing | None = None
         self._abort = _PairingAbortedError("cannot_connect")
+        self._stage = ""
+        self._status: dict[str, str] = {
+            "address": "", "attempt": "1", "attempts": "1", "ssid": "", "deviceid": "",
+            "seconds": "",
+        }  # fmt: skip
+        self._added = False
 
     @callback
     def async_remove(self) -> None:
         """The dialog was closed: stop whatever still runs."""
+        self._cancel_renotify()
         if self._task is not None and not self._task.done():
             self._task.cancel()
         if self._online is not None and not self._online.done():
             self._online.cancel()
+        if self._thing is not None and not self._added and self._entry_loaded:
+            # Bound but closed before the last step: load it now rather than at the next poll.
+            self.hass.async_create_task(self._coordinator.async_refresh(), "ewelink_new_device")
 
     @property
     def _entry(self) -> EwelinkConfigEntry:
         entry: EwelinkConfigEntry = self._get_entry()
         return entry
+
+    @property
+    def _entry_loaded(self) -> bool:
+        return self._entry.state is ConfigEntryState.LOADED
 
     @property
     def _coordinator(self) -> EwelinkCoordinator:
@@ -160,7 +186,7 @@ class AddDeviceFlow(ConfigSubentryFlow):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Ask what kind of device to add."""
-        if self._entry.state is not ConfigEntryState.LOADED:
+        if not self._entry_loaded:
             return self.async_abort(reason="not_loaded")
         return self.async_show_menu(step_id="user", menu_options=["touch", "ap", "gsm", "other"])
 
@@ -206,6 +232,7 @@ class AddDeviceFlow(ConfigSubentryFlow):
                 errors.update(_touch_settings_errors(values))
             if not errors:
                 self._wifi = values
+                self._status["ssid"] = values[CONF_SSID]
                 if self._mode == "touch":
                     return await self.async_step_touch_send()
                 return await self.async_step_ap_connect()
@@ -214,6 +241,7 @@ class AddDeviceFlow(ConfigSubentryFlow):
             data_schema=self.add_suggested_values_to_schema(
                 await self._wifi_schema(), self._suggested_wifi(user_input)
             ),
+            description_placeholders=self._placeholders(),
             errors=errors,
         )
 
@@ -221,7 +249,6 @@ class AddDeviceFlow(ConfigSubentryFlow):
         fields: dict[Any, Any] = {
             vol.Required(CONF_SSID): _TEXT,
             vol.Optional(CONF_PASSWORD): _PASSWORD,
-            vol.Optional(CONF_NAME): _TEXT,
         }
         if self._mode == "touch":
             advanced = vol.Schema(
@@ -240,9 +267,7 @@ class AddDeviceFlow(ConfigSubentryFlow):
     def _suggested_wifi(self, user_input: dict[str, Any] | None) -> dict[str, Any]:
         if user_input is not None:
             return user_input
-        suggested = {
-            k: v for k, v in self._wifi.items() if k in (CONF_SSID, CONF_PASSWORD, CONF_NAME)
-        }
+        suggested = {k: v for k, v in self._wifi.items() if k in (CONF_SSID, CONF_PASSWORD)}
         advanced = {k: v for k, v in self._wifi.items() if k not in suggested}
         if advanced:
             suggested[CONF_ADVANCED] = advanced
@@ -265,6 +290,7 @@ class AddDeviceFlow(ConfigSubentryFlow):
 
     async def _touch_pairing(self) -> None:
         wifi = self._wifi
+        self._set_stage("touch_broadcast", seconds=str(round(TIMINGS.esptouch_listen)))
         try:
             result = await esptouch_provision(
                 wifi[CONF_SSID],
@@ -282,9 +308,11 @@ class AddDeviceFlow(ConfigSubentryFlow):
         except EspTouchError as err:
             raise _PairingFailedError("wifi", "esptouch_failed") from err
         _LOGGER.debug("Device %s answered ESP-Touch from %s", result.mac, result.ip)
-        device = self._device_client(result.ip, int(wifi[CONF_DEVICE_PORT]))
+        # The device's server may start a moment after its ACK: retry refused connections.
+        device = self._device_client(result.ip, int(wifi[CONF_DEVICE_PORT]), retry_refused=True)
         info = await self._read_device(device, "wifi")
         # Touch order (pairing.md §3.5): bind while the host still has Internet, then /ap.
+        self._set_stage("bind")
         await self._bind(info)
         await self._send_wifi(device, "wifi")
 
@@ -307,6 +335,7 @@ class AddDeviceFlow(ConfigSubentryFlow):
         return self.async_show_form(
             step_id="ap_connect",
             data_schema=self.add_suggested_values_to_schema(schema, self._device_address),
+            description_placeholders=self._placeholders(),
             errors=errors,
         )
 
@@ -318,7 +347,10 @@ class AddDeviceFlow(ConfigSubentryFlow):
 
     async def _ap_transfer(self) -> None:
         address = self._device_address
-        device = self._device_client(address[CONF_DEVICE_HOST], address[CONF_DEVICE_PORT])
+        # The hotspot's server is up as soon as the hotspot: "refused" or "no route" is final.
+        device = self._device_client(
+            address[CONF_DEVICE_HOST], address[CONF_DEVICE_PORT], retry_refused=False
+        )
         self._info = await self._read_device(device, "ap_connect")
         self._expect_online(self._info.deviceid)
         await self._send_wifi(device, "ap_connect")
@@ -332,6 +364,7 @@ class AddDeviceFlow(ConfigSubentryFlow):
     async def _ap_bind(self) -> None:
         if self._info is None:  # pragma: no cover - the transfer step sets it
             raise _PairingFailedError("ap_connect", "device_unreachable")
+        self._set_stage("ap_bind")
         await self._bind(self._info)
 
     # -- no-Wi-Fi (GSM) devices -----------------------------------------------------------
@@ -340,16 +373,14 @@ class AddDeviceFlow(ConfigSubentryFlow):
         """Add a GSM device by the ID printed on it or the URL of its QR code."""
         errors, self._errors = self._errors, {}
         if user_input is not None:
+            self._mode = "gsm"
             gsm_id = parse_gsm_id(user_input[CONF_GSM_ID])
-            self._name = (user_input.get(CONF_NAME) or "").strip()
             if not gsm_id:
                 errors[CONF_GSM_ID] = "gsm_id_invalid"
             else:
                 try:
                     thing = await self._cloud(
-                        lambda: self._coordinator.client.add_gsm_device(
-                            gsm_id, self._name or f"GSM {gsm_id}"
-                        ),
+                        lambda: self._coordinator.client.add_gsm_device(gsm_id, f"GSM {gsm_id}"),
                         retry_for=0,
                     )
                 except _PairingFailedError as err:
@@ -359,10 +390,10 @@ class AddDeviceFlow(ConfigSubentryFlow):
                         reason=err.reason, description_placeholders=err.placeholders
                     )
                 else:
-                    self._deviceid, self._name = thing.deviceid, thing.name
+                    self._thing = thing
                     self._expect_online(thing.deviceid, already=thing.online)
                     return await self.async_step_wait_online()
-        schema = vol.Schema({vol.Required(CONF_GSM_ID): _TEXT, vol.Optional(CONF_NAME): _TEXT})
+        schema = vol.Schema({vol.Required(CONF_GSM_ID): _TEXT})
         return self.async_show_form(
             step_id="gsm",
             data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
@@ -374,44 +405,129 @@ class AddDeviceFlow(ConfigSubentryFlow):
     async def async_step_wait_online(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Wait for the device's online message, then load it into Home Assistant."""
+        """Wait for the device's online message."""
         back = "gsm" if self._mode == "gsm" else "wifi"
         return await self._progress("wait_online", lambda: self._wait_online(back), "finish")
 
     async def _wait_online(self, back: str) -> None:
         if self._online is None:  # pragma: no cover - set before every wait
             raise _PairingFailedError(back, "never_online")
+        self._set_stage(
+            "wait_online_gsm" if self._mode == "gsm" else "wait_online",
+            seconds=str(round(TIMINGS.online_timeout)),
+        )
         try:
             async with asyncio.timeout(TIMINGS.online_timeout):
                 await asyncio.shield(self._online)
         except TimeoutError as err:
             raise _PairingFailedError(back, "never_online") from err
-        await self._coordinator.async_refresh()
 
     async def async_step_finish(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """The device is online and in Home Assistant."""
-        return self.async_abort(
-            reason="device_added", description_placeholders={"name": self._name or self._deviceid}
+        """The device is online: choose its name and area, then add it to Home Assistant."""
+        thing = self._thing
+        if thing is None:  # pragma: no cover - every path binds before it waits
+            return self.async_abort(reason="cannot_connect")
+        if user_input is None:
+            schema = vol.Schema(
+                {vol.Required(CONF_NAME): _TEXT, vol.Optional(CONF_AREA): AreaSelector()}
+            )
+            return self.async_show_form(
+                step_id="finish",
+                data_schema=self.add_suggested_values_to_schema(
+                    schema, {CONF_NAME: _suggested_name(thing)}
+                ),
+                description_placeholders=self._placeholders(),
+            )
+        name = user_input[CONF_NAME].strip() or _suggested_name(thing)
+        if name != thing.name:
+            try:
+                await self._coordinator.client.rename_device(thing.deviceid, name)
+            except CoolkitError as err:
+                _LOGGER.debug("Could not rename %s on eWeLink: %s", thing.deviceid, err)
+        await self._coordinator.async_refresh()
+        self._added = True
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device_by_identifier(
+            (DOMAIN, thing.deviceid), self._entry.entry_id
         )
+        area = user_input.get(CONF_AREA)
+        if device is not None:
+            registry.async_update_device(
+                device.id,
+                area_id=area or device.area_id,
+                name_by_user=None if device.name == name else name,
+            )
+        return self.async_abort(reason="device_added", description_placeholders={"name": name})
 
     # -- helpers ------------------------------------------------------------------------
+
+    def _placeholders(self) -> dict[str, str]:
+        address = self._device_address
+        return {
+            **self._status,
+            "address": self._status["address"]
+            or f"{address[CONF_DEVICE_HOST]}:{address[CONF_DEVICE_PORT]}",
+        }
+
+    @callback
+    def _set_stage(self, stage: str, **status: str) -> None:
+        """Say what runs now; the open dialog reloads the step and shows it."""
+        self._stage = stage
+        self._status.update(status)
+        if self._task is not None and not self._task.done():
+            self.async_notify_flow_changed()
+            self._schedule_renotify(TIMINGS.renotify_count)
+
+    @callback
+    def async_show_form(self, **kwargs: Any) -> SubentryFlowResult:
+        """Show a form (the dialog has it in its answer: no more repeats of the event)."""
+        self._cancel_renotify()
+        return super().async_show_form(**kwargs)
+
+    def _schedule_renotify(self, left: int) -> None:
+        self._cancel_renotify()
+        self._renotify_left = left
+        self._renotify_handle = self.hass.loop.call_later(TIMINGS.renotify_interval, self._renotify)
+
+    def _cancel_renotify(self) -> None:
+        if self._renotify_handle is not None:
+            self._renotify_handle.cancel()
+            self._renotify_handle = None
+
+    @callback
+    def _renotify(self) -> None:
+        """Tell the dialog again that the flow changed (see PairingTimings.renotify_interval)."""
+        self._renotify_handle = None
+        step_type = self.cur_step["type"] if self.cur_step else None
+        if step_type not in (FlowResultType.SHOW_PROGRESS, FlowResultType.SHOW_PROGRESS_DONE):
+            return  # a form or the end: the dialog has what it needs
+        self.async_notify_flow_changed()
+        if step_type is FlowResultType.SHOW_PROGRESS_DONE and self._renotify_left > 1:
+            self._schedule_renotify(self._renotify_left - 1)
+
+    @callback
+    def _on_attempt(self, request: str, attempt: int, attempts: int) -> None:
+        stage = "send_wifi" if request == "POST /ap" else "find_device"
+        self._set_stage(stage, attempt=str(attempt), attempts=str(attempts))
 
     async def _progress(
         self, step_id: str, work: Callable[[], Coroutine[Any, Any, None]], next_step: str
     ) -> SubentryFlowResult:
         """Run `work` as this step's progress task; route to `next_step` or back to a form."""
         if self._task is None:
+            self._stage = step_id
             self._task = self.hass.async_create_task(work(), f"ewelink_{step_id}")
         if not self._task.done():
             return self.async_show_progress(
                 step_id=step_id,
-                progress_action=step_id,
+                progress_action=self._stage,
                 progress_task=self._task,
-                description_placeholders={"name": self._name or self._deviceid},
+                description_placeholders=self._placeholders(),
             )
         task, self._task = self._task, None
+        self._schedule_renotify(TIMINGS.renotify_count)  # until the dialog picks the step up
         try:
             task.result()
         except _PairingFailedError as err:
@@ -430,24 +546,27 @@ class AddDeviceFlow(ConfigSubentryFlow):
             reason=self._abort.reason, description_placeholders=self._abort.placeholders
         )
 
-    def _device_client(self, host: str, port: int) -> DeviceApClient:
+    def _device_client(self, host: str, port: int, *, retry_refused: bool) -> DeviceApClient:
+        self._status["address"] = f"{host}:{port}"
         return DeviceApClient(
             async_get_clientsession(self.hass),
             host,
             port,
             attempts=TIMINGS.device_attempts,
             retry_interval=TIMINGS.device_retry_interval,
+            on_attempt=self._on_attempt,
+            retry_refused=retry_refused,
         )
 
     async def _read_device(self, device: DeviceApClient, back: str) -> DeviceInfo:
         try:
             info = await device.get_device()
         except DeviceUnreachableError as err:
-            raise _PairingFailedError(back, "device_unreachable") from err
+            error = "device_refused" if err.refused else "device_unreachable"
+            raise _PairingFailedError(back, error) from err
         except DeviceResponseError as err:
             raise _PairingFailedError(back, "invalid_response") from err
-        self._deviceid = info.deviceid
-        self._name = (self._wifi.get(CONF_NAME) or "").strip() or f"eWeLink {info.deviceid}"
+        self._deviceid = self._status["deviceid"] = info.deviceid
         return info
 
     async def _send_wifi(self, device: DeviceApClient, back: str) -> None:
@@ -461,7 +580,8 @@ class AddDeviceFlow(ConfigSubentryFlow):
         except DeviceRejectedError as err:
             raise _PairingFailedError(back, "device_rejected") from err
         except DeviceUnreachableError as err:
-            raise _PairingFailedError(back, "device_unreachable") from err
+            error = "device_refused" if err.refused else "device_unreachable"
+            raise _PairingFailedError(back, error) from err
         except DeviceResponseError as err:
             raise _PairingFailedError(back, "invalid_response") from err
 
@@ -469,10 +589,11 @@ class AddDeviceFlow(ConfigSubentryFlow):
         self._expect_online(info.deviceid)
         thing = await self._cloud(
             lambda: self._coordinator.client.add_wifi_device(
-                info.deviceid, info.apikey, self._name, chipid=info.chipid
+                info.deviceid, info.apikey, _placeholder_name(info.deviceid), chipid=info.chipid
             ),
             retry_for=TIMINGS.bind_retry_for if self._mode == "ap" else 0,
         )
+        self._thing = thing
         if thing.online and self._online is not None and not self._online.done():
             self._online.set_result(None)
         return thing
@@ -505,11 +626,23 @@ class AddDeviceFlow(ConfigSubentryFlow):
 
     def _expect_online(self, deviceid: str, *, already: bool = False) -> None:
         """Start listening for the device's online message before it can be sent."""
-        self._deviceid = deviceid
+        self._deviceid = self._status["deviceid"] = deviceid
         if self._online is None or self._online.done():
             self._online = self._coordinator.async_expect_online(deviceid)
         if already and not self._online.done():
             self._online.set_result(None)
+
+
+def _placeholder_name(deviceid: str) -> str:
+    """The name a device is bound with; the user chooses the real one at the end."""
+    return f"eWeLink {deviceid}"
+
+
+def _suggested_name(thing: Thing) -> str:
+    """The cloud's name, or its product model while the name is still our placeholder."""
+    if thing.name == _placeholder_name(thing.deviceid) and thing.model:
+        return thing.model
+    return thing.name
 
 
 def _touch_settings_errors(values: dict[str, Any]) -> dict[str, str]:

@@ -212,6 +212,19 @@ async def test_takeover_recovers_once_then_holds(cloud: Cloud, harness: Harness)
     assert harness.refreshes() == 2  # renewed once at the first takeover, once after the hold
 
 
+async def test_first_takeover_log_does_not_guess_the_cause(
+    cloud: Cloud, harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A refused token has many causes (sign-out, a forgetful server, another client): the log
+    line says what happened, not a guess (issue #12 item 8)."""
+    cloud.sim.faults.takeover_keeps_refresh = True
+    await cloud.sim.kick_session(cloud.owner, APP_ID)
+    await harness.until(lambda: harness.connects() == 2)
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("custom_components")]
+    assert any("no longer accepts the session's access token" in m for m in messages), messages
+    assert not any("another sign-in" in m for m in messages)
+
+
 async def test_hostile_frames_never_raise(cloud: Cloud, harness: Harness) -> None:
     """Deep nesting (RecursionError in json), invalid outlets, surrogates, non-finite and huge
     numbers: each frame is dropped or cut down, nothing raises, the connection stays up and a

@@ -465,3 +465,29 @@ async def test_inputs_validated_before_any_request(
         await _client(session, device.port).send_wifi(ssid, password, server_name, server_port)
     assert device.requests == []
     _assert_no_secrets(str(err.value))
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_refused_fails_at_once_without_retry_refused(session: aiohttp.ClientSession) -> None:
+    """AP mode: "connection refused" is final (no 14 s waits); each try is reported first."""
+    port = _free_tcp_port()
+    tries: list[tuple[str, int, int]] = []
+    client = DeviceApClient(
+        session, LOOPBACK, port, attempts=5, retry_interval=30.0,
+        on_attempt=lambda *args: tries.append(args), retry_refused=False,
+    )  # fmt: skip
+    with pytest.raises(DeviceUnreachableError) as err:
+        await asyncio.wait_for(client.get_device(), 5)
+    assert err.value.refused
+    assert err.value.attempts == 1
+    assert tries == [("GET /device", 1, 5)]
+    assert f"{LOOPBACK}:{port}" in str(err.value)
+
+
+async def test_attempts_are_reported(device: FakeDevice, session: aiohttp.ClientSession) -> None:
+    """on_attempt hears about every try, numbered, before it is made."""
+    device.replies["/device"] = [(503, b"busy"), (200, DEVICE_JSON)]
+    tries: list[tuple[str, int, int]] = []
+    client = _client(session, device.port, on_attempt=lambda *args: tries.append(args))
+    await client.get_device()
+    assert tries == [("GET /device", 1, client.attempts), ("GET /device", 2, client.attempts)]

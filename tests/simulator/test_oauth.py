@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
+import yarl
 
 from simulator import App
 
@@ -206,3 +207,29 @@ async def test_code_exchange_takes_over_the_session(world: World) -> None:
     assert env["error"] == 0
     env = await world.api.bearer("GET", "/v2/family", second["accessToken"], app=world.oauth_app)
     assert env["error"] == 401
+
+
+async def test_literal_plus_in_authorization(world: World) -> None:
+    """A signature with `+` works sent unencoded (CoolKit's SDK) and percent-encoded."""
+    app, http = world.oauth_app, world.api.http
+    seq = next(
+        str(n) for n in range(1_700_000_000_000, 1_700_000_001_000)
+        if "+" in sign(app.secret, f"{app.appid}_{n}".encode())
+    )  # fmt: skip
+    params = page_params(
+        app, seq=seq, authorization=sign(app.secret, f"{app.appid}_{seq}".encode())
+    )
+    assert "+" in params["authorization"]
+    literal = "&".join(f"{k}={v}" for k, v in params.items())  # no encoding at all
+    async with http.get(yarl.URL(f"{world.sim.oauth_url}?{literal}", encoded=True)) as resp:
+        assert resp.status == 200, await resp.text()
+    async with http.get(world.sim.oauth_url, params=params) as resp:  # %2B
+        assert resp.status == 200, await resp.text()
+    wrong = {**params, "authorization": params["authorization"].replace("+", "-")}
+    async with http.get(world.sim.oauth_url, params=wrong) as resp:
+        assert resp.status == 400
+    # The form carries what the page received; a login after the literal form still works.
+    form = {**params, "authorization": params["authorization"].replace("+", " ")}
+    form |= {"account": "owner@example.com", "password": "owner-pw"}
+    async with http.post(world.sim.oauth_url, data=form, allow_redirects=False) as resp:
+        assert resp.status == 302, await resp.text()

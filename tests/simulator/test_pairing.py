@@ -208,6 +208,7 @@ async def test_esptouch_wrong_wifi_never_acks(sim: Simulator) -> None:
     try:
         port = transport.get_extra_info("sockname")[1]
         udev = await sim.add_unpaired_device(ap_http=False, ack_port=port, ack_host="127.0.0.1")
+        udev.back_to_pairing = 60.0
         await send_lengths(udev.udp_port, case["guide_lengths"] + case["datum_lengths"])
         await sim.wait_for(lambda: udev.touch_result is not None, 3)
         await asyncio.sleep(0.2)
@@ -301,6 +302,7 @@ async def test_ap_mode_wrong_password_never_online(world: World) -> None:
     """Wrong Wi-Fi credentials: POST /ap still answers 0, the device never comes online."""
     sim, http = world.sim, world.api.http
     udev = await sim.add_unpaired_device(esptouch=False)
+    udev.back_to_pairing = 60.0
     host, port = sim.device_dispatch
     data = await world.api.login("owner@example.com", "owner-pw")
     assert (await bind(world, data["at"], udev))["error"] == 0
@@ -350,3 +352,82 @@ async def test_touch_mode_full_flow(world: World) -> None:
         await udev.wait_online(5)
     finally:
         transport.close()
+
+
+async def test_touch_wrong_password_then_pairing_mode_again(sim: Simulator) -> None:
+    """After a wrong password the device listens again: the right credentials then work."""
+    transport, collector = await ack_listener()
+    try:
+        ack_port = transport.get_extra_info("sockname")[1]
+        udev = await sim.add_unpaired_device(ap_http=False, ack_port=ack_port)
+        udev.back_to_pairing = 0.1
+        wifi, ip = sim.wifi, bytes((127, 0, 0, 1))
+        wrong = GUIDE + encode(wifi.ssid.encode(), b"wrong-password", bytes(6), ip)
+        await send_lengths(udev.udp_port, wrong)
+        await sim.wait_for(lambda: udev.resets == 1 and udev.state == "pairing", 3)
+        assert collector.packets == []
+        right = GUIDE + encode(wifi.ssid.encode(), wifi.password.encode(), bytes(6), ip)
+        await send_lengths(udev.udp_port, right)
+        await asyncio.wait_for(collector.event.wait(), 3)
+        assert udev.state == "lan"
+        assert udev.touch_result is not None
+        assert udev.touch_result.password == wifi.password.encode()
+    finally:
+        transport.close()
+
+
+async def test_ap_wrong_password_then_right_one(world: World) -> None:
+    """AP mode: a wrong password, back to pairing mode, then the right one joins."""
+    sim, http = world.sim, world.api.http
+    udev = await sim.add_unpaired_device(esptouch=False)
+    udev.back_to_pairing = 0.1
+    host, port = sim.device_dispatch
+    body = {"port": port, "serverName": host, "ssid": sim.wifi.ssid, "password": "wrong-pass"}
+    assert await post_ap(http, udev, body) == (200, {"error": 0})
+    await sim.wait_for(lambda: udev.resets == 1 and udev.state == "pairing", 3)
+    assert await post_ap(http, udev, {**body, "password": sim.wifi.password}) == (200, {"error": 0})
+    await sim.wait_for(lambda: udev.device.register_attempts >= 1, 3)
+    assert udev.state == "joined"
+
+
+async def test_admin_resets_unpaired_devices(world: World) -> None:
+    """POST /_sim/unpaired/reset: devices bound to nobody go back to pairing mode at once."""
+    sim, http = world.sim, world.api.http
+    udev = await sim.add_unpaired_device("10000aaa01", esptouch=False)
+    udev.back_to_pairing = 60.0
+    joined = await sim.add_unpaired_device("10000aaa02", esptouch=False)
+    host, port = sim.device_dispatch
+    body = {"port": port, "serverName": host, "ssid": sim.wifi.ssid, "password": "wrong-pass"}
+    await post_ap(http, udev, body)
+    await post_ap(http, joined, {**body, "password": sim.wifi.password})
+    await sim.wait_for(lambda: udev.state == "no_wifi" and joined.device.register_attempts > 0, 3)
+    async with http.post(f"{sim.admin_url}/unpaired/reset", json={"deviceid": "10000aaa01"}) as r:
+        assert await r.json() == {"reset": ["10000aaa01"]}
+    assert (udev.state, joined.state) == ("pairing", "joined")
+    async with http.post(f"{sim.admin_url}/unpaired/reset") as resp:
+        assert sorted((await resp.json())["reset"]) == ["10000aaa01", "10000aaa02"]
+    assert joined.state == "pairing"
+    attempts = joined.device.register_attempts
+    await asyncio.sleep(0.3)
+    assert joined.device.register_attempts == attempts  # it left the network
+    async with http.get(f"{sim.admin_url}/unpaired") as resp:
+        states = {u["deviceid"]: (u["state"], u["resets"]) for u in await resp.json()}
+    assert states == {"10000aaa01": ("pairing", 2), "10000aaa02": ("pairing", 1)}
+    async with http.post(f"{sim.admin_url}/unpaired/reset", json={"deviceid": "nope"}) as resp:
+        assert resp.status == 404
+
+
+async def test_admin_adds_a_device_in_pairing_mode(world: World) -> None:
+    """POST /_sim/unpaired: a new device waits in pairing mode (used by the browser tests)."""
+    sim, http = world.sim, world.api.http
+    async with http.post(
+        f"{sim.admin_url}/unpaired", json={"deviceid": "10000aaa09", "uiid": 1, "ack_port": 0}
+    ) as resp:
+        body = await resp.json()
+    assert (body["deviceid"], body["state"], body["ack_port"]) == ("10000aaa09", "pairing", 0)
+    assert body["http_url"].startswith("http://127.0.0.1:")
+    assert body["udp_port"] > 0
+    async with http.get(f"{body['http_url']}/device") as resp:
+        assert (await resp.json())["deviceid"] == "10000aaa09"
+    async with http.post(f"{sim.admin_url}/unpaired", json={"deviceid": "10000aaa09"}) as resp:
+        assert resp.status == 400  # it exists

@@ -531,6 +531,15 @@ class CoolkitClient:
             body={"type": 1, "id": deviceid, "params": dict(params)},
         )
 
+    async def rename_device(self, deviceid: str, name: str) -> None:
+        """Rename a device of the account (`POST /v2/device/update-info`)."""
+        await self._request(
+            "POST",
+            "/v2/device/update-info",
+            auth="bearer",
+            body={"deviceid": deviceid, "name": name},
+        )
+
     async def add_wifi_device(
         self,
         deviceid: str,
@@ -674,7 +683,7 @@ class CoolkitClient:
             self._strikes = 0
         self._strikes += 1
         if self._strikes == 1:
-            _LOGGER.info("eWeLink session revoked (another sign-in with this app ID?); renewing")
+            _LOGGER.info("eWeLink no longer accepts the session's access token; renewing it")
             self._takeback_at = now
             await self.refresh()
             return

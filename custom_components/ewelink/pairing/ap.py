@@ -19,14 +19,21 @@ Touch mode binds between the two calls.
 CoolKit says the app retries "5 times with a total interval of 70 seconds". Here each call
 makes ``attempts`` (5) tries whose starts are ``retry_interval`` (14 s) apart, each limited
 to ``request_timeout`` (10 s): at most about 66 s. Only transport failures, timeouts and
-HTTP 5xx are retried. A retried ``POST /ap`` whose first answer was lost may find the
-device already gone from its hotspot, which then reports as unreachable.
+HTTP 5xx are retried. With ``retry_refused=False`` (AP mode: the hotspot's server is up as soon
+as the hotspot is), "connection refused" (something at that address, but no device server) and
+"no route to host" (this host is not on the device's network) fail at once, since waiting does
+not change them; in Touch mode the device's server may start a moment after its ACK, so they
+are retried there. A retried ``POST /ap`` whose first answer was lost may find the device
+already gone from its hotspot, which then reports as unreachable. ``on_attempt`` is told about
+each try, so a user interface can say which one is running.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
+import errno
 import hashlib
 import json
 import logging
@@ -63,6 +70,13 @@ REQUEST_HEADERS: Final = {
     "Cache-Control": "no-store",
 }
 _MAX_HOST_LENGTH: Final = 253
+# Connection errors that a retry cannot fix (the address answers "no", or is not reachable).
+FINAL_ERRNOS: Final = frozenset(
+    {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL}
+)
+
+type AttemptCallback = Callable[[str, int, int], None]
+"""``on_attempt(request, attempt, attempts)``, e.g. ``("GET /device", 2, 5)``."""
 
 
 def device_dispatch_host(region: str) -> tuple[str, int]:
@@ -170,8 +184,10 @@ class DeviceApClient:
         attempts: int = DEFAULT_ATTEMPTS,
         retry_interval: float = DEFAULT_RETRY_INTERVAL,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        on_attempt: AttemptCallback | None = None,
+        retry_refused: bool = True,
     ) -> None:
-        """Configure the device address and the retry policy."""
+        """Configure the device address, the retry policy and who hears about each try."""
         if not host:
             raise InvalidPairingInputError(
                 "device host is empty", reason=ErrorReason.IP_INVALID, field="host"
@@ -187,6 +203,8 @@ class DeviceApClient:
         self._attempts = attempts
         self._retry_interval = retry_interval
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+        self._on_attempt = on_attempt
+        self._retry_refused = retry_refused
 
     def __repr__(self) -> str:
         """Describe the client (no secrets)."""
@@ -201,6 +219,11 @@ class DeviceApClient:
     def port(self) -> int:
         """Device HTTP port."""
         return self._port
+
+    @property
+    def attempts(self) -> int:
+        """Tries per request."""
+        return self._attempts
 
     async def get_device(self) -> DeviceInfo:
         """``GET /device``: read ``deviceid``, ``apikey``, ``chipid`` and ``accept``."""
@@ -258,6 +281,8 @@ class DeviceApClient:
                 delay = start + (attempt - 1) * self._retry_interval - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
+            if self._on_attempt is not None:
+                self._on_attempt(f"{method} {path}", attempt, self._attempts)
             try:
                 async with self._session.request(
                     method, url, data=data, headers=REQUEST_HEADERS, timeout=self._timeout
@@ -267,6 +292,18 @@ class DeviceApClient:
             except (aiohttp.ClientError, TimeoutError) as err:
                 last_error = type(err).__name__
                 last_exc = err
+                if (
+                    not self._retry_refused
+                    and isinstance(err, aiohttp.ClientConnectorError)
+                    and err.errno in FINAL_ERRNOS
+                ):
+                    _LOGGER.debug("%s %s: %s, not retried", method, path, err.strerror)
+                    raise DeviceUnreachableError(
+                        f"device at {self._host}:{self._port} did not answer {method} {path} "
+                        f"({err.strerror or last_error})",
+                        attempts=attempt,
+                        refused=True,
+                    ) from err
                 _LOGGER.debug(
                     "%s %s attempt %d/%d failed: %s",
                     method,

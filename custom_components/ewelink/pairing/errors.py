@@ -95,10 +95,15 @@ class DeviceUnreachableError(DeviceApError):
 
     default_reason = ErrorReason.DEVICE_UNREACHABLE
 
-    def __init__(self, message: str, *, attempts: int) -> None:
-        """Store how many attempts were made."""
+    def __init__(self, message: str, *, attempts: int, refused: bool = False) -> None:
+        """Store how many attempts were made, and whether the address refused at once.
+
+        ``refused`` is True for "connection refused" or "no route to host": the address
+        answered (or the network said) that no device is there, so no retry was made.
+        """
         super().__init__(message)
         self.attempts = attempts
+        self.refused = refused
 
 
 class DeviceResponseError(DeviceApError):
