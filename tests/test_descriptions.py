@@ -229,7 +229,21 @@ def test_descriptions_declare_every_param_they_read(case: str) -> None:
                 assert not undeclared, f"{case} {platform}.{description.key} reads {undeclared}"
 
 
-JUNK: tuple[Any, ...] = (None, "junk", -1, 10**9, 1.5, True, [], [1, "x"], {}, {"outlet": "x"})
+JUNK: tuple[Any, ...] = (
+    None,
+    "junk",
+    -1,
+    10**9,
+    10**307,
+    -(10**307),
+    10**400,
+    1.5,
+    True,
+    [],
+    [1, "x"],
+    {},
+    {"outlet": "x"},
+)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -338,6 +338,7 @@ def plausible_climate(value: float) -> bool:
 def conv(value: float, src: tuple[float, float], dst: tuple[float, float]) -> int:
     """Map `value` linearly from `src` to `dst`, rounded and clamped (uiid-platforms.md §1)."""
     (a1, a2), (b1, b2) = src, dst
+    value = min(max(a1, a2), max(min(a1, a2), value))  # first: a huge int overflows a float
     mapped = b1 + (value - a1) * (b2 - b1) / (a2 - a1)
     low, high = min(b1, b2), max(b1, b2)
     return int(min(high, max(low, round(mapped))))

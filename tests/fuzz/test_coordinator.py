@@ -16,6 +16,7 @@ import asyncio
 from collections.abc import Iterator
 import json
 import logging
+import traceback
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -122,7 +123,12 @@ class Checker:
         if self.trap.records:
             record = self.trap.records[0]
             self.trap.records.clear()
-            raise InvariantError(f"logged {record.levelname} {record.name}: {record.getMessage()}")
+            cause = ""
+            if record.exc_info and record.exc_info[1] is not None:
+                cause = "\n" + "".join(traceback.format_exception(record.exc_info[1]))
+            raise InvariantError(
+                f"logged {record.levelname} {record.name}: {record.getMessage()}{cause}"
+            )
         for deviceid, thing in self.coordinator.data.items():
             if deviceids is None or deviceid in deviceids:
                 check_thing(thing)
