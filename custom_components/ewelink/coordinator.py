@@ -516,6 +516,11 @@ class EwelinkCoordinator(DataUpdateCoordinator[dict[str, Thing]]):
             self._full_read_wanted = True
         self._wake.set()
 
+    @property
+    def settled(self) -> bool:
+        """Return True when no read of the thing list runs or is due (tests wait for it)."""
+        return self._journal is None and not self._read_due()
+
     def _read_due(self) -> bool:
         return self._full_read_wanted or (bool(self._stale) and self.connected)
 

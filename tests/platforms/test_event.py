@@ -123,6 +123,8 @@ async def test_rf_bridge_receipts(
     """rfTrigN fires the learned channel's event; the same time again (LAN + cloud) does not."""
     bridge = await add(cloud, "1000005011", 28, "Bridge", params={"rfList": RF_LIST}, tags=RF_TAGS)
     await setup_entry(hass, config_entry)
+    # Pushes that arrive during a read are applied after it, together: wait for the catch-up.
+    await wait_for(lambda: config_entry.runtime_data.coordinator.settled)
     fired = Fired(hass)
     await bridge.report({"cmd": "trigger", "rfTrig1": "2024-05-01T10:00:00.000Z"})
     await bridge.report({"cmd": "trigger", "rfTrig1": "2024-05-01T10:00:00.000Z"})
