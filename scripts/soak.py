@@ -21,6 +21,7 @@ import contextlib
 import itertools
 import json
 import logging
+import os
 from pathlib import Path
 import random
 import re
@@ -35,6 +36,7 @@ from typing import Any
 
 import aiohttp
 
+from custom_components.ewelink.config_flow import ENV_CUSTOM_SERVER
 from simulator import Simulator, SimulatorConfig
 from tests.soak.engine import (
     APP_ID,
@@ -124,6 +126,8 @@ class RealHomeAssistant:
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # Offers "Use a custom server" in the sign-in menu (the soak's cloud is ours).
+                env={**os.environ, ENV_CUSTOM_SERVER: "http://127.0.0.1"},
             )
         self.http = aiohttp.ClientSession()
         started = time.monotonic()

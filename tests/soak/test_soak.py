@@ -13,6 +13,7 @@ import asyncio
 from homeassistant.core import HomeAssistant
 import pytest
 
+from custom_components.ewelink.config_flow import ENV_CUSTOM_SERVER
 from simulator import Simulator, SimulatorConfig
 
 from .engine import KINDS, Soak, SoakConfig
@@ -20,8 +21,9 @@ from .inprocess import InProcessHomeAssistant
 
 
 @pytest.mark.usefixtures("socket_enabled")
-async def test_short_soak(hass: HomeAssistant) -> None:
+async def test_short_soak(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every fault kind once: recovery, no leftover state, no lost command, no traceback."""
+    monkeypatch.setenv(ENV_CUSTOM_SERVER, "http://127.0.0.1")  # the sign-in menu offers it
     asyncio.get_running_loop().set_debug(False)  # the plugin's debug mode is 10x slower
     config = SoakConfig(
         devices=30,
