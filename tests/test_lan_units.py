@@ -55,6 +55,25 @@ def test_late_copy_is_dropped_and_echo_is_no_news() -> None:
     assert fresh.apply == fresh.news == {"switch": "on"}
 
 
+def test_a_path_that_changed_the_value_since_reports_news() -> None:
+    """The cloud said on; the LAN then says off and on again: the LAN's "on" is news.
+
+    Regression (browser test with the cloud stopped): the LAN's "on" within 3 s of the cloud's
+    "on" was taken for a late copy and dropped, so the entity stayed off.
+    """
+    clock = Clock()
+    arbiter = SourceArbiter(clock)
+    state: dict[str, Any] = {"switch": "on"}
+    arbiter.judge("d", "cloud", {"switch": "on"}, {})
+    clock.now += 1
+    assert arbiter.judge("d", "lan", {"switch": "off"}, state).apply == {"switch": "off"}
+    state["switch"] = "off"
+    clock.now += 0.5
+    again = arbiter.judge("d", "lan", {"switch": "on"}, state)
+    assert again.apply == again.news == {"switch": "on"}
+    assert again.dropped == 0
+
+
 def test_channel_items_are_judged_per_field() -> None:
     """A partial late channel item loses only its stale field; empty items disappear."""
     clock = Clock()

@@ -126,10 +126,7 @@ class SourceArbiter:
         delivered: list[tuple[Leaf, Any]] = []
         for leaf, value in leaves(params).items():
             history = log.get(leaf)
-            if history and any(
-                d.source != source and now - d.at <= ECHO_WINDOW and _same(d.value, value)
-                for d in history
-            ):
+            if history and _copied(history, source, value, now):
                 if _same(_current(state, leaf), value):
                     echoes.add(leaf)
                 else:
@@ -160,6 +157,19 @@ class SourceArbiter:
                 del log[leaf]
             if not log:
                 del self._log[deviceid]
+
+
+def _copied(history: deque[_Delivery], source: str, value: object, now: float) -> bool:
+    """Return True when the other path delivered `value` lately and `source` has not changed
+    the leaf since: a path orders its own reports, so a value it reports after reporting
+    another one is news even if the other path had it before (off over the LAN, then on)."""
+    copied = False
+    for d in history:  # oldest first
+        if d.source != source and now - d.at <= ECHO_WINDOW and _same(d.value, value):
+            copied = True
+        elif d.source == source and copied and not _same(d.value, value):
+            copied = False
+    return copied
 
 
 def _same(a: object, b: object) -> bool:
