@@ -194,6 +194,42 @@ def test_download_diagnostics(page: Page, stack: Stack, screens: Screens, tmp_pa
     screens("diagnostics downloaded")
 
 
+def lan_path(stack: Stack, deviceid: str) -> str | None:
+    """Which way reaches the device now (`cloud`, `lan`, `both`, `none`), from diagnostics."""
+    entry = next(e for e in stack.entries() if e["title"] == DEMO)
+    data = stack.api("GET", f"/api/diagnostics/config_entry/{entry['entry_id']}")["data"]
+    device = next((d for d in data["devices"] if d["deviceid"] == deviceid), None)
+    return None if device is None else device.get("path")
+
+
+def test_cloud_down_the_lamp_works_over_the_lan(page: Page, stack: Stack, screens: Screens) -> None:
+    """The simulated cloud stops: the lamp stays live and switchable over the LAN (#11)."""
+    deviceid, _name = DESK_LAMP
+    wait_until(
+        lambda: lan_path(stack, deviceid) == "both",
+        timeout=60,
+        what="the lamp found on the LAN (mDNS)",
+    )
+    stack.admin("POST", "/cloud", {"up": False})
+    try:
+        toggle = page.get_by_role("switch").first
+        before = stack.admin("GET", f"/devices/{deviceid}")["params"]["switch"]
+        toggle.click(force=True)
+        want = "off" if before == "on" else "on"
+        wait_until(
+            lambda: stack.admin("GET", f"/devices/{deviceid}")["params"]["switch"] == want,
+            what=f"the device switched {want} without the cloud",
+        )
+        expect(toggle).to_be_checked(checked=want == "on")
+        back = "off" if want == "on" else "on"
+        stack.admin("POST", f"/devices/{deviceid}/params", {"params": {"switch": back}})
+        expect(toggle).to_be_checked(checked=back == "on")  # announced over mDNS only
+        assert lan_path(stack, deviceid) == "lan"
+        screens("cloud stopped, lamp switched over the LAN")
+    finally:
+        stack.admin("POST", "/cloud", {"up": True})
+
+
 def open_add_device(page: Page, stack: Stack) -> None:
     """The eWeLink integration page > Add device."""
     page.goto(f"{stack.ha_url}/config/integrations/integration/ewelink")
