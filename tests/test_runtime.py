@@ -10,6 +10,7 @@ import logging
 import time
 from typing import Any
 
+import aiohttp
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
@@ -20,14 +21,21 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.ewelink import async_remove_config_entry_device
-from custom_components.ewelink.const import CONF_TOKEN, DOMAIN, THING_LIST_INTERVAL
-from custom_components.ewelink.coolkit import Thing
+from custom_components.ewelink.api import rate_limiter
+from custom_components.ewelink.const import (
+    CONF_ACCOUNT,
+    CONF_TOKEN,
+    CONF_USER_APIKEY,
+    DOMAIN,
+    THING_LIST_INTERVAL,
+)
+from custom_components.ewelink.coolkit import CoolkitClient, Servers, Thing
 from custom_components.ewelink.coordinator import (
     CONNECTION_GRACE,
     QUERY_SECONDS,
     PathUnavailableError,
 )
-from tests.common import APP_ID, PASSWORD, Cloud, state_of, wait_for
+from tests.common import APP_ID, APP_SECRET, PASSWORD, Cloud, state_of, wait_for
 from tests.conftest import setup_entry
 
 
@@ -127,6 +135,67 @@ async def test_shared_device_commands_use_the_owner_apikey(
         "switch", "turn_on", {"entity_id": "switch.friend_lamp"}, blocking=True
     )
     assert shared.params["switch"] == "on"
+
+
+async def test_a_device_of_two_configured_accounts(
+    hass: HomeAssistant,
+    cloud: Cloud,
+    config_entry: MockConfigEntry,
+    entry_data: dict[str, Any],
+    device_registry: dr.DeviceRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A friend's device shared with us, both accounts configured: both entries show it.
+
+    Regression: the second entry's entities had the first one's unique ids ("does not generate
+    unique IDs") and were not created.
+    """
+    shared = await cloud.sim.add_device(
+        cloud.friend, "1000000137", uiid=1, name="Friend lamp", shared_with=[cloud.owner]
+    )
+    await setup_entry(hass, config_entry)
+    async with aiohttp.ClientSession() as http:
+        client = CoolkitClient(
+            http,
+            APP_ID,
+            APP_SECRET,
+            servers=Servers(cloud.sim.base_url),
+            rate_limiter=rate_limiter(hass),
+        )
+        login = await client.login("friend@example.com", "friend-pw", "+49")
+    friend_entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="friend@example.com",
+        unique_id=login.user.apikey,
+        data={
+            **entry_data,
+            CONF_ACCOUNT: "friend@example.com",
+            CONF_USER_APIKEY: login.user.apikey,
+            CONF_TOKEN: login.tokens.as_dict(),
+        },
+    )
+    friend_entry.add_to_hass(hass)
+    await setup_entry(hass, friend_entry)
+    assert "does not generate unique IDs" not in caplog.text
+    ours = ("1000000137", config_entry.entry_id)
+    theirs = ("1000000137", friend_entry.entry_id)
+    # Each entry has its own device entry (identifiers are per config entry since HA 2026.x).
+    for deviceid, entry_id in (ours, theirs):
+        assert device_registry.async_get_device_by_identifier((DOMAIN, deviceid), entry_id)
+    states = [s for s in hass.states.async_all("switch") if s.name == "Friend lamp"]
+    assert len(states) == 2
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": [s.entity_id for s in states]}, blocking=True
+    )
+    assert shared.params["switch"] == "on"
+    await wait_for(lambda: all(state_of(hass, s.entity_id) == "on" for s in states))
+    # The friend stops sharing: the device stays, for the friend's entry only.
+    record = cloud.sim.store.devices["1000000137"]
+    record.shares = [share for share in record.shares if share.account is not cloud.owner]
+    await config_entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert not device_registry.async_get_device_by_identifier((DOMAIN, ours[0]), ours[1])
+    assert device_registry.async_get_device_by_identifier((DOMAIN, theirs[0]), theirs[1])
 
 
 async def test_failed_commands_raise_translated_errors(

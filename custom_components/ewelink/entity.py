@@ -61,6 +61,10 @@ class EwelinkEntity(Entity):
         self.entity_description = description
         self.deviceid = thing.deviceid
         self._attr_unique_id = f"{thing.deviceid}_{description.key}"
+        if thing.shared:
+            # Another configured account (the owner's) may have the same device: the shared
+            # copy's ids name the account that sees it shared.
+            self._attr_unique_id += f"_{coordinator.config_entry.unique_id}"
         self._attr_device_info = coordinator.device_info(thing.deviceid)
         if description.channel is not None:
             self._attr_translation_placeholders = {"channel": str(description.channel + 1)}
