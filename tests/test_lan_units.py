@@ -74,6 +74,22 @@ def test_a_path_that_changed_the_value_since_reports_news() -> None:
     assert again.dropped == 0
 
 
+def test_lan_reports_are_never_late() -> None:
+    """The cloud said on; HA turned the device off (no LAN echo yet); the LAN says on: news.
+
+    Regression (browser test with the cloud stopped): the button pressed on the device right
+    after an HA command was dropped as the cloud's late "on", and the entity stayed off.
+    """
+    clock = Clock()
+    arbiter = SourceArbiter(clock)
+    arbiter.judge("d", "cloud", {"switch": "on"}, {})
+    clock.now += 1
+    pressed = arbiter.judge("d", "lan", {"switch": "on"}, {"switch": "off"})
+    assert pressed.apply == pressed.news == {"switch": "on"}
+    echo = arbiter.judge("d", "lan", {"switch": "on"}, {"switch": "on"})
+    assert echo.news == {}
+
+
 def test_channel_items_are_judged_per_field() -> None:
     """A partial late channel item loses only its stale field; empty items disappear."""
     clock = Clock()

@@ -7,9 +7,11 @@ copy is late. The arbiter keeps, per device and per *leaf* (a param, or one fiel
 channel of `switches`/`configure`/`pulses`), the values each path delivered in the last
 `ECHO_WINDOW` seconds, and for every new report:
 
-* a leaf whose value the other path delivered within the window while the device's current
-  value differs is a late copy of a superseded state: it is dropped, so neither path can roll
-  the state back (switch on, then off over the LAN, then the cloud's copy of "on" arrives);
+* a cloud leaf whose value the LAN delivered within the window while the device's current
+  value differs is a late copy of a superseded state: it is dropped, so the cloud cannot roll
+  the state back (switch on, then off over the LAN, then the cloud's copy of "on" arrives).
+  LAN reports are never late (milliseconds, in the device's `seq` order), and a path that
+  reported another value since the other path's copy reports news;
 * a leaf whose value the other path already delivered and that is still current is an echo:
   it is merged (a no-op) but not handed to push listeners, so one button press fires once
   whichever path brings it first;
@@ -110,9 +112,19 @@ _MISSING: Final = object()
 class SourceArbiter:
     """Per-device memory of what each path delivered lately (see the module docstring)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        """Start empty; `clock` returns monotonic seconds."""
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        prompt: frozenset[str] = frozenset({"lan"}),
+    ) -> None:
+        """Start empty; `clock` returns monotonic seconds.
+
+        Reports of `prompt` sources are never late copies: the LAN's come in milliseconds and in
+        the device's own `seq` order, so what they say is the device's state now (their echoes
+        of the cloud are still no news).
+        """
         self._clock = clock
+        self._prompt = prompt
         self._log: dict[str, dict[Leaf, deque[_Delivery]]] = {}
 
     def judge(
@@ -129,9 +141,10 @@ class SourceArbiter:
             if history and _copied(history, source, value, now):
                 if _same(_current(state, leaf), value):
                     echoes.add(leaf)
-                else:
+                    continue
+                if source not in self._prompt:
                     late.add(leaf)
-                continue
+                    continue
             delivered.append((leaf, value))
         for leaf, value in delivered:
             history = log.get(leaf)
