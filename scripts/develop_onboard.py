@@ -191,7 +191,15 @@ def instructions(ha_url: str, sim: dict[str, Any]) -> list[str]:
             "  A wrong Wi-Fi password shows how a failed pairing looks; the device then goes back",
             f"  to pairing mode (or: curl -X POST {sim['admin_url']}/unpaired/reset).",
         ]
-    lines += ["", "Stop with Ctrl+C.", ""]
+    lines += [
+        "",
+        "Local control: the simulated Wi-Fi devices also announce themselves on this host's",
+        "network (mDNS) and take LAN commands. Stop the simulated cloud to see them keep working:",
+        f"  curl -X POST {sim['admin_url']}/cloud -d '{{\"up\": false}}'   (true starts it again)",
+        "",
+        "Stop with Ctrl+C.",
+        "",
+    ]
     return lines
 
 
