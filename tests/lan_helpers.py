@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-import os
-import shutil
-import subprocess
 from typing import Any
-import uuid
 
 from homeassistant.core import HomeAssistant
 import pytest
@@ -18,6 +14,7 @@ from custom_components.ewelink.lan_control import LanControl
 from custom_components.ewelink.lan_hub import async_get_hub
 from simulator import LanAnnouncement, Simulator, SimulatorConfig
 from tests.common import EMAIL, Cloud
+from tests.netns import network_namespace
 
 
 def lan_config() -> SimulatorConfig:
@@ -71,53 +68,9 @@ def sim_config() -> SimulatorConfig:
     return lan_config()
 
 
-def _ip(*args: str) -> subprocess.CompletedProcess[str]:
-    tool = shutil.which("ip") or "/usr/sbin/ip"
-    return subprocess.run([tool, *args], capture_output=True, text=True, check=False)  # noqa: S603 - fixed arguments
-
-
 @pytest.fixture
 def netns() -> Iterator[str]:
-    """Move this thread into a fresh network namespace whose loopback carries multicast.
-
-    The approach of tests/lan/test_discovery.py: everything opened afterwards in this thread
-    (the simulator and its mDNS publisher, Home Assistant's zeroconf instance, the HTTP
-    clients) lives there, so real mDNS flows without touching the host's network. List it
-    before the fixtures that open sockets. Skips where namespaces are not available.
-    """
-    if not hasattr(os, "setns") or not os.path.exists("/proc/thread-self/ns/net"):
-        pytest.skip("this platform has no network namespaces")
-    if os.geteuid() != 0:
-        pytest.skip("network namespaces need root")
-    if shutil.which("ip") is None:
-        pytest.skip("the ip tool (iproute2) is not installed")
-    name = f"ewelink-ha-{uuid.uuid4().hex[:8]}"
-    created = _ip("netns", "add", name)
-    if created.returncode != 0:
-        pytest.skip(f"cannot create a network namespace: {created.stderr.strip()}")
-    original = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    try:
-        for args in (
-            ["link", "set", "lo", "up"],
-            ["link", "set", "lo", "multicast", "on"],
-            ["route", "add", "224.0.0.0/4", "dev", "lo"],
-        ):
-            done = _ip("-n", name, *args)
-            if done.returncode != 0:
-                pytest.skip(
-                    f"cannot set up the namespace ({' '.join(args)}): {done.stderr.strip()}"
-                )
-        target = os.open(f"/run/netns/{name}", os.O_RDONLY)
-        try:
-            os.setns(target, os.CLONE_NEWNET)
-        except OSError as err:
-            pytest.skip(f"cannot enter the namespace: {err}")
-        finally:
-            os.close(target)
-        try:
-            yield name
-        finally:
-            os.setns(original, os.CLONE_NEWNET)
-    finally:
-        os.close(original)
-        _ip("netns", "del", name)
+    """Run the test in a fresh network namespace (tests/netns.py); list it before the fixtures
+    that open sockets (the simulator, Home Assistant's zeroconf instance, HTTP clients)."""
+    with network_namespace("ha") as name:
+        yield name

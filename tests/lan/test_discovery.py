@@ -5,10 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 import contextlib
-import os
-import shutil
-import subprocess
-import uuid
 
 import aiohttp
 import pytest
@@ -26,6 +22,7 @@ from custom_components.ewelink.lan import (
 )
 from custom_components.ewelink.lan.const import SERVICE_TYPE
 from simulator import Account, LanAnnouncement, Simulator, SimulatorConfig
+from tests.netns import network_namespace
 
 
 class Seen:
@@ -185,54 +182,11 @@ async def test_zbbridge_u_announces_without_data(sim: Simulator, owner: Account)
 
 
 # Real multicast ---------------------------------------------------------------------------------
-def _ip(*args: str) -> subprocess.CompletedProcess[str]:
-    tool = shutil.which("ip") or "/usr/sbin/ip"
-    return subprocess.run([tool, *args], capture_output=True, text=True, check=False)  # noqa: S603 - fixed arguments
-
-
 @pytest.fixture
 def netns() -> Iterator[str]:
-    """Move this thread into a fresh network namespace whose loopback carries multicast.
-
-    Everything the test opens (the simulator, both zeroconf stacks, the HTTP client) lives
-    there, so real mDNS packets flow without touching the host's network.
-    """
-    if not hasattr(os, "setns") or not os.path.exists("/proc/thread-self/ns/net"):
-        pytest.skip("this platform has no network namespaces")
-    if os.geteuid() != 0:
-        pytest.skip("network namespaces need root")
-    if shutil.which("ip") is None:
-        pytest.skip("the ip tool (iproute2) is not installed")
-    name = f"ewelink-lan-{uuid.uuid4().hex[:8]}"
-    created = _ip("netns", "add", name)
-    if created.returncode != 0:
-        pytest.skip(f"cannot create a network namespace: {created.stderr.strip()}")
-    original = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    try:
-        for args in (
-            ["link", "set", "lo", "up"],
-            ["link", "set", "lo", "multicast", "on"],
-            ["route", "add", "224.0.0.0/4", "dev", "lo"],
-        ):
-            done = _ip("-n", name, *args)
-            if done.returncode != 0:
-                pytest.skip(
-                    f"cannot set up the namespace ({' '.join(args)}): {done.stderr.strip()}"
-                )
-        target = os.open(f"/run/netns/{name}", os.O_RDONLY)
-        try:
-            os.setns(target, os.CLONE_NEWNET)
-        except OSError as err:
-            pytest.skip(f"cannot enter the namespace: {err}")
-        finally:
-            os.close(target)
-        try:
-            yield name
-        finally:
-            os.setns(original, os.CLONE_NEWNET)
-    finally:
-        os.close(original)
-        _ip("netns", "del", name)
+    """Run the test in a fresh network namespace (tests/netns.py)."""
+    with network_namespace("lan") as name:
+        yield name
 
 
 async def test_real_multicast_discovery(netns: str) -> None:
