@@ -31,6 +31,8 @@ from typing import Any, Final
 
 ECHO_WINDOW: Final = 3.0
 """Seconds a delivered value can come back as the other path's late copy (cloud latency)."""
+SOURCE_LAN: Final = "lan"
+"""The source name of LAN reports (lan_control.py reports under it)."""
 HISTORY: Final = 4
 """Values remembered per leaf."""
 CHANNEL_ARRAYS: Final = frozenset({"switches", "configure", "pulses"})
@@ -115,7 +117,7 @@ class SourceArbiter:
     def __init__(
         self,
         clock: Callable[[], float] = time.monotonic,
-        prompt: frozenset[str] = frozenset({"lan"}),
+        prompt: frozenset[str] = frozenset({SOURCE_LAN}),
     ) -> None:
         """Start empty; `clock` returns monotonic seconds.
 

@@ -53,6 +53,7 @@ from .lan import (
     cloud_only,
     commands_over_lan,
 )
+from .lan_arbiter import SOURCE_LAN
 from .lan_hub import LanHub
 
 PING_TICK: Final = timedelta(seconds=5)
@@ -61,7 +62,7 @@ PING_BATCH: Final = 10
 """Devices pinged at once (each device takes one request at a time anyway)."""
 PRUNE_TICKS: Final = 12
 """The arbiter forgets old deliveries every minute."""
-SOURCE: Final = "lan"
+SOURCE: Final = SOURCE_LAN
 IFAN: Final = 34
 IFAN_LOCAL_TYPE: Final = "fan_light"
 # iFan speed -> (outlet 2, outlet 3), as fan.py sends it; outlet 1 is the fan's relay.
